@@ -1,0 +1,14 @@
+"""Changping's local plugin: enabled through ``[plugins] modules`` in examples/changping/newsplus.toml."""
+
+from __future__ import annotations
+
+from changping_local import demo
+from newsplus import DemoData, hookimpl
+
+name = "changping_local"
+
+
+@hookimpl
+def register_demo_data() -> list[DemoData]:
+    """Changping's departments and demo staff accounts."""
+    return [demo.seed]

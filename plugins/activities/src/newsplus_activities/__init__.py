@@ -1,0 +1,1 @@
+"""newsplus-activities — activities: events with registration, voting contests, merchants and coupons."""

@@ -1,0 +1,4 @@
+"""The activities plugin's hooks. It loads through its entry point; its features arrive with its own issue."""
+
+name = "activities"
+requires_newsplus = ">=0.1,<0.2"

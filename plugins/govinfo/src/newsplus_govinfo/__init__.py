@@ -1,0 +1,1 @@
+"""newsplus-govinfo — government information: department notices, livelihood topics, pins and pop-ups."""

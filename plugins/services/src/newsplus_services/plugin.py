@@ -1,0 +1,4 @@
+"""The services plugin's hooks. It loads through its entry point; its features arrive with its own issue."""
+
+name = "services"
+requires_newsplus = ">=0.1,<0.2"

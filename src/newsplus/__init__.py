@@ -1,0 +1,63 @@
+"""newsplus: a framework for district news+ integrated-media apps.
+
+This module is the public facade plugins import; everything else is internal and may change.
+"""
+
+from newsplus.app import create_app
+from newsplus.db import create_index, transaction
+from newsplus.districts.scope import (
+    CurrentDistrict,
+    DistrictTable,
+    all_districts,
+    current_district,
+    district_scope,
+)
+from newsplus.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
+from newsplus.hookspecs import hookimpl, hookspec
+from newsplus.notifications.channels import Channel, Message, deliver
+from newsplus.runtime import Newsplus
+from newsplus.settings import Settings, SettingsError, load_settings
+from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
+from newsplus.users.access import CurrentUser, anyone, requires, signed_in, staff
+from newsplus.version import __version__
+from newsplus.web.render import page, translator_for
+
+__all__ = [
+    "Channel",
+    "Conflict",
+    "CurrentDistrict",
+    "CurrentUser",
+    "DemoData",
+    "DistrictTable",
+    "DomainError",
+    "Forbidden",
+    "HomeTile",
+    "InvalidInput",
+    "MenuItem",
+    "Message",
+    "Newsplus",
+    "NotFound",
+    "Permission",
+    "RateLimited",
+    "Role",
+    "Settings",
+    "SettingsError",
+    "Unauthenticated",
+    "__version__",
+    "all_districts",
+    "anyone",
+    "create_app",
+    "create_index",
+    "current_district",
+    "deliver",
+    "district_scope",
+    "hookimpl",
+    "hookspec",
+    "load_settings",
+    "page",
+    "requires",
+    "signed_in",
+    "staff",
+    "transaction",
+    "translator_for",
+]

@@ -1,0 +1,111 @@
+"""create_app: a litestar app composed only from what the enabled plugins' hooks return."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import ResponseHeader, State
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from newsplus.i18n import Catalogues, package_dirs
+from newsplus.ratelimit import RateLimiter
+from newsplus.runtime import Newsplus
+from newsplus.settings import Settings, SettingsError, load_settings
+from newsplus.users.access import anyone, route_access
+from newsplus.version import __version__
+from newsplus.web.errors import EXCEPTION_HANDLERS
+from newsplus.web.templating import build_environment, static_folders
+
+__all__ = ["app_from_env", "create_app"]
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Referrer-Policy", value="strict-origin-when-cross-origin"),
+]
+
+
+def _check_access(app: Litestar, newsplus: Newsplus) -> None:
+    """Every route states who may call it, naming only registered permissions."""
+    for route in app.routes:
+        if route.path.startswith(("/schema", "/static")):
+            continue
+        for handler in route.route_handlers:
+            if getattr(handler, "http_methods", None) == {"OPTIONS"} and handler.handler_name == "options_handler":
+                continue  # litestar answers CORS preflights itself
+            declared = route_access(handler)
+            if not declared:
+                raise SettingsError(
+                    f"route {route.path} ({handler.handler_name}) does not say who may call it: "
+                    "add guards=[anyone | signed_in | staff | requires('<permission>')]"
+                )
+            for access in declared:
+                if access.permission and access.permission not in newsplus.permissions:
+                    raise SettingsError(f"route {route.path} requires unknown permission {access.permission!r}")
+
+
+def create_app(
+    settings: Settings | None = None, *, plugins: Sequence[Any] | None = None, newsplus: Newsplus | None = None
+) -> Litestar:
+    """Build the app for a deployment: settings from newsplus.toml, plugins as enabled there (or given)."""
+    newsplus = newsplus or Newsplus(settings or load_settings(), plugins)
+    newsplus.check_registries()
+    folders = package_dirs(plugin for _, plugin in newsplus.pm.list_name_plugin())
+    newsplus.catalogues = Catalogues(newsplus.settings.site.languages, folders)
+    newsplus.templates = build_environment(newsplus, folders)
+    newsplus.channels = newsplus.collect("register_notification_channels", newsplus=newsplus)
+    newsplus.limiter = RateLimiter()
+    site = newsplus.settings.site
+
+    static = create_static_files_router(
+        path="/static",
+        directories=static_folders(newsplus, folders),
+        guards=[anyone],
+        include_in_schema=False,
+        send_as_attachment=False,
+    )
+    config = AppConfig(
+        route_handlers=[*newsplus.collect("register_routes", newsplus=newsplus), static],
+        dependencies={"newsplus": Provide(lambda: newsplus, use_cache=True, sync_to_thread=False)},
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(newsplus.templates)),
+        csrf_config=CSRFConfig(
+            secret=site.secret,
+            cookie_name="newsplus_csrf",
+            cookie_secure=site.secure_cookies,
+            cookie_httponly=True,
+            exclude=["^/api/", "^/open311/", "^/healthz"],
+        ),
+        openapi_config=OpenAPIConfig(
+            title=f"{site.name} API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+        ),
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        response_headers=list(SECURITY_HEADERS),
+        on_startup=[newsplus.start],
+        on_shutdown=[newsplus.stop],
+        state=State({"newsplus": newsplus}),
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=site.debug,
+    )
+    newsplus.hook.configure_app(app_config=config, newsplus=newsplus)
+    app = Litestar.from_config(config)
+    _check_access(app, newsplus)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """The app for servers (``uvicorn --factory newsplus.app:app_from_env``): settings from NEWSPLUS_CONFIG."""
+    return create_app(load_settings(os.environ.get("NEWSPLUS_CONFIG")))

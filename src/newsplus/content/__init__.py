@@ -1,0 +1,1 @@
+"""Content: channels, articles and the editorial desk (built in its own step; registers its roles now)."""

@@ -1,0 +1,1 @@
+"""Districts: which district a request belongs to, and the scoping every district-owned table goes through."""

@@ -1,0 +1,174 @@
+"""The one mechanism that keeps each district's rows to itself.
+
+Each request runs inside ``district_scope(district)`` (set by the district middleware); jobs and commands
+enter one themselves. A table that holds a district's data subclasses ``DistrictTable``: its queries
+(select, objects, count, exists, update, delete) are filtered to the current district and new rows take it,
+so no query carries a hand-written district filter. Outside any scope a query fails loudly, unless it runs
+inside ``all_districts()`` — the explicit, province-wide exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import msgspec
+from piccolo.columns import ForeignKey, OnDelete, OnUpdate
+from piccolo.query.methods.delete import Delete, DeletionError
+from piccolo.table import Table
+
+from newsplus.districts.tables import District
+
+__all__ = [
+    "ALL_DISTRICTS",
+    "CurrentDistrict",
+    "DistrictScopeError",
+    "DistrictTable",
+    "all_districts",
+    "current_district",
+    "current_district_id",
+    "district_scope",
+]
+
+
+class CurrentDistrict(msgspec.Struct, frozen=True):
+    """The district a request or job works for."""
+
+    id: int
+    slug: str
+    name: str
+
+
+class _AllDistricts:
+    def __repr__(self) -> str:
+        return "ALL_DISTRICTS"
+
+
+ALL_DISTRICTS = _AllDistricts()
+_current: ContextVar[CurrentDistrict | _AllDistricts | None] = ContextVar("newsplus_district", default=None)
+
+
+class DistrictScopeError(RuntimeError):
+    """A district-owned table was queried outside any district scope."""
+
+
+@contextmanager
+def district_scope(district: CurrentDistrict) -> Iterator[CurrentDistrict]:
+    """Run the enclosed code for one district."""
+    token = _current.set(district)
+    try:
+        yield district
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def all_districts() -> Iterator[None]:
+    """Run the enclosed code across every district (province-wide statistics, maintenance)."""
+    token = _current.set(ALL_DISTRICTS)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current_district() -> CurrentDistrict:
+    """The district of the current request or job; raises when there is none."""
+    value = _current.get()
+    if isinstance(value, CurrentDistrict):
+        return value
+    raise DistrictScopeError("no district in scope: run inside district_scope(...) or all_districts()")
+
+
+def current_district_id() -> int | None:
+    """The current district's id, or None inside ``all_districts()``; raises outside any scope."""
+    value = _current.get()
+    if value is ALL_DISTRICTS:
+        return None
+    return current_district().id
+
+
+class DistrictTable(Table):
+    """Base of every table that holds one district's data: carries ``district`` and scopes every query."""
+
+    district = ForeignKey(District, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.cascade, index=True)
+
+    def __init__(
+        self, _data: dict | None = None, _ignore_missing: bool = False, _exists_in_db: bool = False, **kwargs: Any
+    ) -> None:
+        if not _exists_in_db and "district" not in kwargs and not (_data and type(self).district in _data):
+            district_id = current_district_id()
+            if district_id is None:
+                raise DistrictScopeError(f"a new {type(self).__name__} row needs a district: set it explicitly")
+            kwargs["district"] = district_id
+        super().__init__(_data=_data, _ignore_missing=_ignore_missing, _exists_in_db=_exists_in_db, **kwargs)
+
+    @classmethod
+    def _scoped(cls, query: Any) -> Any:
+        district_id = current_district_id()
+        return query if district_id is None else query.where(cls.district == district_id)
+
+    @classmethod
+    def select(cls, *columns: Any, exclude_secrets: bool = False) -> Any:
+        """Select rows of the current district."""
+        return cls._scoped(super().select(*columns, exclude_secrets=exclude_secrets))
+
+    @classmethod
+    def objects(cls, *prefetch: Any) -> Any:
+        """Fetch row objects of the current district."""
+        return cls._scoped(super().objects(*prefetch))
+
+    @classmethod
+    def count(cls, column: Any = None, distinct: Any = None) -> Any:
+        """Count rows of the current district."""
+        return cls._scoped(super().count(column=column, distinct=distinct))
+
+    @classmethod
+    def exists(cls) -> Any:
+        """Whether a matching row exists in the current district."""
+        return cls._scoped(super().exists())
+
+    @classmethod
+    def update(
+        cls, values: dict | None = None, force: bool = False, use_auto_update: bool = True, **kwargs: Any
+    ) -> Any:
+        """Update rows of the current district; a row never moves to another district this way."""
+        names = {getattr(k, "_meta", None) and k._meta.name or k for k in (values or {})} | set(kwargs)
+        if "district" in names:
+            raise DistrictScopeError("a row's district cannot be changed by update()")
+        query = super().update(values, force=force, use_auto_update=use_auto_update, **kwargs)
+        return cls._scoped(query)
+
+    @classmethod
+    def delete(cls, force: bool = False) -> Any:
+        """Delete rows of the current district (a where clause is still required unless force=True)."""
+        query = _ScopedDelete(table=cls, force=force)
+        district_id = current_district_id()
+        if district_id is not None:
+            Delete.where(query, cls.district == district_id)
+        return query
+
+
+class _ScopedDelete(Delete):
+    """A Delete whose district filter does not count as the where clause piccolo demands."""
+
+    __slots__ = ("filtered",)
+
+    def __init__(self, table: type[Table], force: bool = False, **kwargs: Any) -> None:
+        super().__init__(table, force=force, **kwargs)
+        self.filtered = False
+
+    def where(self, *where: Any) -> _ScopedDelete:
+        """Add the caller's own filter."""
+        self.filtered = True
+        return super().where(*where)
+
+    def _validate(self) -> None:
+        if not self.filtered and not self.force:
+            name = self.table.__name__
+            raise DeletionError(
+                f"Do you really want to delete all of this district's {name} rows? "
+                f"If so, use {name}.delete(force=True); otherwise add a where clause."
+            )

@@ -1,0 +1,142 @@
+"""Every core hook of newsplus: one typed spec and one docstring each.
+
+Hooks are called with keyword arguments; an implementation may take fewer arguments than the spec.
+A hook that returns an awaitable is awaited by the core where the docstring says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    import jinja2
+    from litestar import Request
+    from litestar.config.app import AppConfig
+    from litestar.types import ControllerRouterHandler
+
+    from newsplus.notifications.channels import Channel
+    from newsplus.runtime import Newsplus
+    from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
+    from newsplus.users.tables import User
+
+hookspec = pluggy.HookspecMarker("newsplus")
+hookimpl = pluggy.HookimplMarker("newsplus")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plugin manager
+# ---------------------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add a plugin's own hookspecs (prefixed with its name) with ``pluginmanager.add_hookspecs``."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Registration: called once while the app is built
+# ---------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_settings() -> dict[str, type]:
+    """Return ``{plugin_name: SettingsStruct}``; the ``[plugins.<name>]`` table is validated by it."""
+
+
+@hookspec
+def register_piccolo_apps() -> list[str]:
+    """Return import paths of piccolo apps (``"newsplus_wenzheng.piccolo_app"``) whose tables are used."""
+
+
+@hookspec
+def register_routes(newsplus: Newsplus) -> list[ControllerRouterHandler]:
+    """Return litestar route handlers, controllers or routers to mount on the app."""
+
+
+@hookspec
+def register_permissions() -> list[Permission]:
+    """Return the permissions a plugin checks, named ``<plugin>.<verb>``."""
+
+
+@hookspec
+def register_roles() -> list[Role]:
+    """Return roles, or permissions added to existing roles (roles of one name are merged)."""
+
+
+@hookspec
+def register_notification_channels(newsplus: Newsplus) -> list[Channel]:
+    """Return notification channels (SMS, email …); the first that accepts a message delivers it."""
+
+
+@hookspec
+def register_commands() -> list[click.Command]:
+    """Return click commands added to the ``newsplus`` command line."""
+
+
+@hookspec
+def register_demo_data() -> list[DemoData]:
+    """Return coroutine functions ``async def seed(newsplus)`` that write demo data for a district."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Configuration: mutate what is passed in
+# ---------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def prepare_jinja2_environment(env: jinja2.Environment, newsplus: Newsplus) -> None:
+    """Add filters, globals or extensions to the Jinja environment before it is used."""
+
+
+@hookspec
+def configure_app(app_config: AppConfig, newsplus: Newsplus) -> None:
+    """Adjust litestar's AppConfig (middleware, exception handlers, stores) before the app is made."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Life cycle
+# ---------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def startup(newsplus: Newsplus) -> Awaitable[None] | None:
+    """Run when the app starts (after the database is open); may return an awaitable."""
+
+
+@hookspec
+def shutdown(newsplus: Newsplus) -> Awaitable[None] | None:
+    """Run when the app stops (before the database is closed); may return an awaitable."""
+
+
+@hookspec
+def user_data(newsplus: Newsplus, user: User) -> Awaitable[dict[str, Any]] | dict[str, Any] | None:
+    """Return ``{section: data}`` of what a plugin holds about a user, for the user's own data export."""
+
+
+@hookspec
+def handle_user_deleted(newsplus: Newsplus, user: User) -> Awaitable[None] | None:
+    """Erase or anonymise what a plugin holds about a user who deleted their account."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per request
+# ---------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def home_tiles(request: Request, user: User | None) -> list[HomeTile]:
+    """Return tiles for the H5 home page as seen by this user."""
+
+
+@hookspec
+def menu_items(request: Request, user: User | None) -> list[MenuItem]:
+    """Return navigation entries; desk entries carrying a permission show only to users who have it."""
+
+
+@hookspec
+def extra_template_vars(request: Request, template: str) -> dict[str, Any] | None:
+    """Return extra variables for a page template."""

@@ -1,0 +1,72 @@
+"""Notification channels: each carries some kinds of message; the first that accepts one delivers it."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import msgspec
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+__all__ = ["Channel", "DeliveryFailed", "LogSMSChannel", "Message", "deliver"]
+
+logger = logging.getLogger("newsplus.notifications")
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """One message to one recipient: ``kind`` says how (``sms``, ``email`` …), ``to`` says whom."""
+
+    kind: str
+    to: str
+    body: str
+    subject: str = ""
+    category: str = ""
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A way to deliver messages; ``send`` returns False (or raises) to let the next channel try."""
+
+    name: str
+    kinds: frozenset[str]
+
+    async def send(self, message: Message) -> bool:
+        """Deliver one message; True when it went out."""
+        ...
+
+
+class DeliveryFailed(Exception):
+    """No channel could deliver a message."""
+
+
+class LogSMSChannel:
+    """The development SMS backend: writes each text to the log (and keeps the last ones) instead of sending."""
+
+    name = "sms_log"
+    kinds = frozenset({"sms"})
+
+    def __init__(self, keep: int = 100) -> None:
+        self.sent: deque[Message] = deque(maxlen=keep)
+
+    async def send(self, message: Message) -> bool:
+        """Log the text; always succeeds."""
+        self.sent.append(message)
+        logger.info("SMS to %s: %s", message.to, message.body)
+        print(f"[newsplus sms] to {message.to}: {message.body}", flush=True)
+        return True
+
+
+async def deliver(newsplus: Newsplus, message: Message) -> str:
+    """Send through the first channel that takes the message's kind; return that channel's name."""
+    for channel in newsplus.channels:
+        if message.kind not in channel.kinds:
+            continue
+        try:
+            if await channel.send(message):
+                return channel.name
+        except Exception:  # a failing channel falls back to the next one
+            logger.exception("channel %s failed to send a %s message", channel.name, message.kind)
+    raise DeliveryFailed(f"no channel could deliver a {message.kind} message")

@@ -1,0 +1,151 @@
+"""The test kit: ``make_app(plugins=[...])`` on a fresh database, and pytest fixtures (a pytest11 plugin).
+
+Every test that takes the ``database_url`` fixture (directly or through ``make_app``) runs twice: on a
+fresh SQLite file and on a fresh PostgreSQL schema. PostgreSQL comes from ``NEWSPLUS_TEST_POSTGRES``
+(default ``postgresql://postgres@127.0.0.1:5432/test``); when it cannot be reached those runs are skipped
+with the reason shown, unless ``NEWSPLUS_REQUIRE_POSTGRES=1`` (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from litestar import Litestar
+
+from newsplus.app import create_app
+from newsplus.runtime import Newsplus
+from newsplus.settings import Settings, settings_from_dict
+
+__all__ = ["make_app", "make_settings", "postgres_schema", "running", "sms_codes"]
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def make_settings(database_url: str, plugins: Sequence[str] = (), **tables: Any) -> Settings:
+    """Settings for a test app: the given database (migrated on start) and any extra settings tables."""
+    raw: dict[str, Any] = {key: dict(value) for key, value in tables.items()}
+    raw.setdefault("site", {}).setdefault("secret", "test-secret-" + secrets.token_hex(8))
+    raw.setdefault("database", {}).update(url=database_url, auto_migrate=True)
+    plugin_tables = raw.pop("plugins", {})
+    raw["plugins"] = {"enabled": list(plugins), **plugin_tables}
+    return settings_from_dict(raw, environ={})
+
+
+def make_app(plugins: Sequence[Any] = (), *, database_url: str | None = None, **tables: Any) -> Litestar:
+    """An app with exactly these plugins (names or modules) on a database migrated at start-up.
+
+    Without ``database_url`` a fresh SQLite file in a temporary folder is used. Extra keyword arguments
+    are settings tables: ``make_app(["wenzheng"], site={"name": "x"}, plugins={"wenzheng": {...}})``.
+    """
+    if database_url is None:
+        database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='newsplus-')) / 'test.sqlite3'}"
+    names = [p for p in plugins if isinstance(p, str)]
+    settings = make_settings(database_url, names, **tables)
+    return create_app(newsplus=Newsplus(settings, list(plugins)))
+
+
+@asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[Newsplus]:
+    """Run an app's start-up and shut-down around a block, in the current event loop."""
+    newsplus: Newsplus = app.state.newsplus
+    for hook in app.on_startup:
+        await hook()
+    try:
+        yield newsplus
+    finally:
+        for hook in app.on_shutdown:
+            await hook()
+
+
+def sms_codes(app: Litestar) -> list[tuple[str, str]]:
+    """(phone, code) of every SMS the development channel has sent, oldest first."""
+    found = []
+    for channel in app.state.newsplus.channels:
+        for message in getattr(channel, "sent", ()):
+            match = re.search(r"验证码\s*(\d+)", message.body)
+            if match:
+                found.append((message.to, match.group(1)))
+    return found
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------------
+
+_reachable: dict[str, str | None] = {}
+
+
+def _postgres_problem(url: str) -> str | None:
+    if url not in _reachable:
+
+        async def probe() -> None:
+            import asyncpg
+
+            connection = await asyncio.wait_for(asyncpg.connect(url), timeout=5)
+            await connection.close()
+
+        try:
+            asyncio.run(probe())
+            _reachable[url] = None
+        except Exception as exc:  # any failure to connect is a reason to skip
+            _reachable[url] = f"PostgreSQL not reachable at {url}: {exc.__class__.__name__}: {exc}"
+    return _reachable[url]
+
+
+@asynccontextmanager
+async def postgres_schema(url: str) -> AsyncIterator[str]:
+    """A fresh schema in the PostgreSQL database at ``url``; yields a URL that uses it, then drops it."""
+    import asyncpg
+
+    schema = f"t_{secrets.token_hex(6)}"
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f'CREATE SCHEMA "{schema}"')
+        parts = urlsplit(url)
+        query = "&".join(filter(None, [parts.query, f"search_path={schema}"]))
+        yield urlunsplit(parts._replace(query=query))
+    finally:
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await connection.close()
+
+
+# -- pytest fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: an SQLite file, then a PostgreSQL schema (skipped with a reason when unreachable)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    url = os.environ.get("NEWSPLUS_TEST_POSTGRES", DEFAULT_POSTGRES)
+    problem = _postgres_problem(url)
+    if problem:
+        if os.environ.get("NEWSPLUS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    manager = postgres_schema(url)
+    loop = asyncio.new_event_loop()
+    try:
+        yield loop.run_until_complete(manager.__aenter__())
+    finally:
+        loop.run_until_complete(manager.__aexit__(None, None, None))
+        loop.close()
+
+
+@pytest.fixture
+def newsplus_app(database_url: str):
+    """A factory: ``newsplus_app(plugins=[...], **settings_tables)`` builds an app on this test's database."""
+
+    def factory(plugins: Sequence[Any] = (), **tables: Any) -> Litestar:
+        return make_app(plugins, database_url=database_url, **tables)
+
+    return factory

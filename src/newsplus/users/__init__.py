@@ -1,0 +1,1 @@
+"""Users: residents and staff, departments, roles and permissions, sessions and tokens."""

@@ -1,0 +1,80 @@
+"""Who may call a route: the signed-in user and the guards every route declares.
+
+Every route handler states its audience with exactly one of ``anyone``, ``signed_in``, ``staff`` or
+``requires("<plugin>.<verb>")`` in its guards; the app refuses to start when a route has none, or names a
+permission nobody registered. Anonymous callers of a protected route get 401, others lacking the
+permission 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+__all__ = ["Access", "CurrentUser", "anyone", "requires", "route_access", "signed_in", "staff"]
+
+
+class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
+    """The signed-in user of a request, with what their roles allow."""
+
+    id: int
+    kind: str
+    display_name: str
+    username: str | None = None
+    phone: str | None = None
+    street: int | None = None
+    community: int | None = None
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    departments: frozenset[int] = frozenset()
+    session_id: int = 0
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff sign in with a password and work in the desk."""
+        return self.kind == "staff"
+
+    def can(self, permission: str) -> bool:
+        """Whether one of the user's roles grants this permission."""
+        return permission in self.permissions
+
+
+class Access:
+    """A guard that records who may call a route; ``permission`` is empty for the open levels."""
+
+    def __init__(self, level: str, permission: str = "") -> None:
+        self.level = level
+        self.permission = permission
+
+    def __repr__(self) -> str:
+        return f"requires({self.permission!r})" if self.permission else self.level
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if self.level == "anyone":
+            return
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None:
+            raise NotAuthorizedException("Please sign in first")
+        if self.level == "staff" and not user.is_staff:
+            raise PermissionDeniedException("This page is for staff only")
+        if self.permission and not user.can(self.permission):
+            raise PermissionDeniedException("You do not have permission to do this")
+
+
+anyone = Access("anyone")
+signed_in = Access("signed_in")
+staff = Access("staff")
+
+
+def requires(permission: str) -> Access:
+    """A guard admitting only users whose roles grant ``permission``."""
+    return Access("permission", permission)
+
+
+def route_access(handler: BaseRouteHandler) -> list[Access]:
+    """The Access guards a route handler carries (through its own, its controller's and router's guards)."""
+    return [g for layer in handler.ownership_layers for g in (layer.guards or ()) if isinstance(g, Access)]

@@ -1,0 +1,256 @@
+"""Signing in and out: verification codes for residents, passwords for staff, sessions for both.
+
+One login makes one session; its random token is both the page cookie and the API bearer token. Only a
+hash of the token is stored, so a database leak does not leak sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from newsplus import db
+from newsplus.errors import InvalidInput, RateLimited, Unauthenticated
+from newsplus.notifications.channels import Message, deliver
+from newsplus.users.access import CurrentUser
+from newsplus.users.tables import Grant, Session, User, VerificationCode
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+__all__ = [
+    "check_password",
+    "hash_password",
+    "load_current_user",
+    "load_user",
+    "login_with_code",
+    "login_with_password",
+    "normalise_phone",
+    "revoke_session",
+    "send_login_code",
+]
+
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+_hasher = PasswordHasher()
+# A hash to verify against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("newsplus-dummy-password")
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_phone(phone: str) -> str:
+    """A mainland mobile number as 11 digits; accepts spaces, dashes and a +86 prefix."""
+    digits = re.sub(r"[\s-]", "", phone or "")
+    digits = digits.removeprefix("+86").removeprefix("0086")
+    if not PHONE.match(digits):
+        raise InvalidInput("Please enter a valid 11-digit mobile number", extra={"field": "phone"})
+    return digits
+
+
+async def hash_password(password: str) -> str:
+    """An Argon2id hash of the password (memory-hard; computed off the event loop)."""
+    if len(password) < 8:
+        raise InvalidInput("The password must have at least 8 characters", extra={"field": "password"})
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def check_password(password: str, stored: str) -> bool:
+    """Whether the password matches the stored hash."""
+    try:
+        return await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password) and bool(stored)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# -- verification codes ----------------------------------------------------------------------------------
+
+
+async def send_login_code(newsplus: Newsplus, phone: str) -> int:
+    """Send a login code by SMS; return how many seconds it stays valid."""
+    settings = newsplus.plugin_settings["users"]
+    phone = normalise_phone(phone)
+    recent = (
+        await VerificationCode.select(VerificationCode.created_at)
+        .where(VerificationCode.phone == phone)
+        .order_by(VerificationCode.id, ascending=False)
+        .limit(settings.codes_per_day)
+    )
+    moment = now()
+    if recent and (moment - _aware(recent[0]["created_at"])).total_seconds() < settings.code_interval_seconds:
+        wait = settings.code_interval_seconds - (moment - _aware(recent[0]["created_at"])).total_seconds()
+        raise RateLimited("A code was sent moments ago; please wait before asking again", retry_after=int(wait) + 1)
+    day_ago = moment - timedelta(days=1)
+    if len(recent) >= settings.codes_per_day and _aware(recent[-1]["created_at"]) > day_ago:
+        raise RateLimited("Too many codes for this number today", retry_after=3600)
+    code = "".join(secrets.choice("0123456789") for _ in range(settings.code_length))
+    await VerificationCode.insert(
+        VerificationCode(
+            phone=phone,
+            code_hash=token_hash(f"{phone}:{code}"),
+            created_at=moment,
+            expires_at=moment + timedelta(seconds=settings.code_ttl_seconds),
+        )
+    )
+    minutes = settings.code_ttl_seconds // 60
+    await deliver(
+        newsplus,
+        Message(
+            kind="sms",
+            to=phone,
+            category="login",
+            body=f"【{newsplus.settings.site.name}】验证码 {code}，{minutes} 分钟内有效。",
+        ),
+    )
+    return settings.code_ttl_seconds
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _use_code(phone: str, code: str) -> None:
+    latest = (
+        await VerificationCode.objects()
+        .where(
+            (VerificationCode.phone == phone) & (VerificationCode.used == False)  # noqa: E712
+        )
+        .order_by(VerificationCode.id, ascending=False)
+        .first()
+    )
+    if latest is None:
+        raise Unauthenticated("No valid code for this number; please ask for a new one")
+    if _aware(latest.expires_at) < now():
+        raise Unauthenticated("The code has expired; please ask for a new one")
+    if latest.attempts >= 5:
+        raise RateLimited("Too many wrong codes; please ask for a new one", retry_after=60)
+    if not hmac.compare_digest(latest.code_hash, token_hash(f"{phone}:{(code or '').strip()}")):
+        await VerificationCode.update({VerificationCode.attempts: VerificationCode.attempts + 1}).where(
+            VerificationCode.id == latest.id
+        )
+        raise Unauthenticated("The code is wrong")
+    await VerificationCode.update({VerificationCode.used: True}).where(VerificationCode.id == latest.id)
+
+
+# -- sessions --------------------------------------------------------------------------------------------
+
+
+async def _open_session(newsplus: Newsplus, user: User, client: str) -> str:
+    settings = newsplus.plugin_settings["users"]
+    token = secrets.token_urlsafe(32)
+    moment = now()
+    lifetime = (
+        timedelta(hours=settings.staff_session_hours)
+        if user.kind == "staff"
+        else timedelta(days=settings.resident_session_days)
+    )
+    await Session.insert(
+        Session(
+            token_hash=token_hash(token),
+            user=user.id,
+            created_at=moment,
+            expires_at=moment + lifetime,
+            client=client[:200],
+        )
+    )
+    await User.update({User.last_login_at: moment}).where(User.id == user.id)
+    return token
+
+
+async def login_with_code(newsplus: Newsplus, phone: str, code: str, client: str = "") -> tuple[str, int]:
+    """Sign a resident in with the code sent to their phone (creating the account on first use)."""
+    phone = normalise_phone(phone)
+    await _use_code(phone, code)
+    user = await User.objects().where(User.phone == phone).first() or await _create_resident(phone)
+    if not user.is_active:
+        raise Unauthenticated("This account is disabled")
+    return await _open_session(newsplus, user, client), user.id
+
+
+async def _create_resident(phone: str) -> User:
+    try:
+        async with db.transaction():
+            user = User(kind="resident", phone=phone, display_name=f"居民{phone[-4:]}", created_at=now())
+            await user.save()
+            await Grant.insert(Grant(user=user.id, role="resident"))
+        return user
+    except Exception as exc:
+        if not db.is_unique_violation(exc):
+            raise
+        # Two first logins of one number at once: the other request created the account.
+        return await User.objects().where(User.phone == phone).first()
+
+
+async def login_with_password(newsplus: Newsplus, username: str, password: str, client: str = "") -> tuple[str, int]:
+    """Sign a staff member in with username and password."""
+    user = await User.objects().where((User.username == (username or "").strip()) & (User.kind == "staff")).first()
+    valid = await check_password(password or "", user.password_hash if user else "")
+    if user is None or not valid or not user.is_active:
+        raise Unauthenticated("Wrong username or password")
+    return await _open_session(newsplus, user, client), user.id
+
+
+async def revoke_session(session_id: int, user_id: int) -> bool:
+    """Revoke one of a user's sessions (logout, or signing out another device); True if it was live."""
+    live = await Session.exists().where(
+        (Session.id == session_id) & (Session.user == user_id) & Session.revoked_at.is_null()
+    )
+    if live:
+        await Session.update({Session.revoked_at: now()}).where(Session.id == session_id)
+    return live
+
+
+async def load_current_user(newsplus: Newsplus, token: str) -> CurrentUser | None:
+    """The user a session token belongs to, with roles and permissions; None when invalid or expired."""
+    session = (
+        await Session.select(Session.id, Session.user, Session.expires_at, Session.revoked_at)
+        .where(Session.token_hash == token_hash(token))
+        .first()
+    )
+    if session is None or session["revoked_at"] is not None or _aware(session["expires_at"]) < now():
+        return None
+    return await load_user(newsplus, session["user"], session_id=session["id"])
+
+
+async def load_user(newsplus: Newsplus, user_id: int, session_id: int = 0) -> CurrentUser | None:
+    """An active user with their roles and permissions; None when missing or disabled."""
+    row = (
+        await User.select(
+            User.id,
+            User.kind,
+            User.display_name,
+            User.username,
+            User.phone,
+            User.street,
+            User.community,
+            User.is_active,
+        )
+        .where(User.id == user_id)
+        .first()
+    )
+    if row is None or not row.pop("is_active"):
+        return None
+    grants = await Grant.select(Grant.role, Grant.department).where(Grant.user == user_id)
+    roles = frozenset(g["role"] for g in grants)
+    return CurrentUser(
+        **row,
+        roles=roles,
+        permissions=newsplus.permissions_of(roles),
+        session_id=session_id,
+        departments=frozenset(g["department"] for g in grants if g["department"]),
+    )

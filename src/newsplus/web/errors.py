@@ -1,0 +1,73 @@
+"""Turning refusals into answers: JSON ``{status_code, detail, extra}`` for the API, a page for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from newsplus.errors import DomainError, RateLimited
+from newsplus.web.render import page, translator_for
+
+logger = logging.getLogger("newsplus.errors")
+
+CSRF_FAILED = "CSRF token verification failed"
+
+
+def _wants_page(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/open311/", "/schema")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _answer(request: Request, status: int, detail: str, extra: Any = None, headers: dict | None = None) -> Response:
+    if _wants_page(request):
+        if status == 401:
+            target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            return Redirect(f"/login?next={target}")
+        return page(request, "error.html", status_code=status, status=status, detail=detail)  # type: ignore[return-value]
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if extra:
+        body["extra"] = extra
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    """A domain refusal in the caller's language with its status (400, 401, 403, 404, 409, 429)."""
+    _ = translator_for(request)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return _answer(request, exc.status_code, _(exc.detail, **exc.params), exc.extra or None, headers)
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    """litestar's own refusals (validation, not found, guards, CSRF) in the caller's language."""
+    _ = translator_for(request)
+    if isinstance(exc, ValidationException):
+        return _answer(request, exc.status_code, _("The request data is invalid"), exc.extra)
+    if exc.status_code >= 500:
+        logger.error("server error on %s: %s", request.url.path, exc.detail)
+    detail = _(exc.detail) if isinstance(exc.detail, str) else exc.detail
+    if exc.detail == CSRF_FAILED:
+        detail = _("This form has expired; please reload the page and try again")
+    headers = dict(exc.headers or {})
+    return _answer(request, exc.status_code, detail, exc.extra, headers or None)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: logged with its traceback, answered without one."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    _ = translator_for(request)
+    return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong on our side; please try again"))
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+}

@@ -1,0 +1,55 @@
+"""The Jinja environment: a site's templates override a plugin's, which override the core's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+CORE_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def template_folders(newsplus: Newsplus, package_dirs: list[Path]) -> list[Path]:
+    """Where templates are looked up, first match wins: site, then plugins (latest first), then core."""
+    folders: list[Path] = []
+    if newsplus.settings.site.templates:
+        folders.append(newsplus.settings.path(newsplus.settings.site.templates))
+    for folder in reversed(package_dirs):
+        candidate = folder / "templates"
+        if candidate.is_dir() and candidate.resolve() != CORE_TEMPLATES.resolve():
+            folders.append(candidate)
+    folders.append(CORE_TEMPLATES)
+    return folders
+
+
+def build_environment(newsplus: Newsplus, package_dirs: list[Path]) -> jinja2.Environment:
+    """The Jinja environment of the app; ``core:base.html`` always names the core's own template."""
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.PrefixLoader({"core": jinja2.FileSystemLoader(CORE_TEMPLATES)}, delimiter=":"),
+            jinja2.FileSystemLoader([str(f) for f in template_folders(newsplus, package_dirs)]),
+        ]
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        enable_async=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=newsplus.settings.site.debug,
+    )
+    newsplus.hook.prepare_jinja2_environment(env=env, newsplus=newsplus)
+    return env
+
+
+def static_folders(newsplus: Newsplus, package_dirs: list[Path]) -> list[Path]:
+    """Where /static/ files are looked up, first match wins: site, then plugins, then core."""
+    folders: list[Path] = []
+    if newsplus.settings.site.static:
+        folders.append(newsplus.settings.path(newsplus.settings.site.static))
+    folders += [d / "static" for d in reversed(package_dirs) if (d / "static").is_dir()]
+    return folders
