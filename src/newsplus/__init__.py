@@ -15,7 +15,7 @@ from newsplus.districts.scope import (
 from newsplus.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
 from newsplus.hookspecs import hookimpl, hookspec
 from newsplus.notifications.channels import Channel, Message, deliver
-from newsplus.runtime import Newsplus
+from newsplus.runtime import Newsplus, NewsplusDep
 from newsplus.settings import Settings, SettingsError, load_settings
 from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
 from newsplus.users.access import CurrentUser, anyone, requires, signed_in, staff
@@ -36,6 +36,7 @@ __all__ = [
     "MenuItem",
     "Message",
     "Newsplus",
+    "NewsplusDep",
     "NotFound",
     "Permission",
     "RateLimited",

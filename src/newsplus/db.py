@@ -89,10 +89,15 @@ def _migration_ids(app_config: AppConfig) -> tuple[BaseMigrationManager, dict, l
     return manager, modules, manager.get_migration_ids(modules)
 
 
+async def _create_migration_table() -> None:
+    # CREATE TABLE IF NOT EXISTS follows the search_path; piccolo's own check looks in every schema.
+    await Migration.create_table(if_not_exists=True).run()
+
+
 async def pending_migrations(registry: AppRegistry) -> list[str]:
     """Names (``app:id``) of migrations not yet applied, in the order they would run."""
     try:
-        await BaseMigrationManager().create_migration_table()
+        await _create_migration_table()
     except (OSError, sqlite3.Error) as exc:
         raise DatabaseError(f"cannot reach the database: {exc}") from None
     pending: list[str] = []
@@ -105,7 +110,7 @@ async def pending_migrations(registry: AppRegistry) -> list[str]:
 
 async def migrate(registry: AppRegistry, progress: Callable[[str], None] | None = None) -> list[str]:
     """Apply every pending migration of the registry's apps, in registration order; return what ran."""
-    await BaseMigrationManager().create_migration_table()
+    await _create_migration_table()
     applied: list[str] = []
     for app_config in registry.app_configs.values():
         _, modules, ids = _migration_ids(app_config)

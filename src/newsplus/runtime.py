@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pluggy
+from litestar.di import NamedDependency
 from piccolo.engine.base import Engine
 
 from newsplus import db
@@ -16,7 +17,7 @@ from newsplus.plugins import import_plugin_modules, make_plugin_manager
 from newsplus.settings import Settings, SettingsError, validate_plugin_settings
 from newsplus.types import Permission, Role
 
-__all__ = ["Newsplus", "maybe_await"]
+__all__ = ["Newsplus", "NewsplusDep", "maybe_await"]
 
 
 async def maybe_await(value: Any) -> Any:
@@ -143,3 +144,7 @@ class Newsplus:
         if db.is_postgres(self.engine):
             await apply_row_level_security(self.engine, self.registry)
         return applied
+
+
+NewsplusDep = NamedDependency[Newsplus]
+"""Annotate a route handler parameter ``newsplus: NewsplusDep`` to receive the app's Newsplus."""

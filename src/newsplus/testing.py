@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,24 @@ from newsplus.app import create_app
 from newsplus.runtime import Newsplus
 from newsplus.settings import Settings, settings_from_dict
 
-__all__ = ["make_app", "make_settings", "postgres_schema", "running", "sms_codes"]
+__all__ = [
+    "bearer",
+    "call",
+    "login_resident",
+    "login_staff",
+    "make_app",
+    "make_settings",
+    "postgres_schema",
+    "running",
+    "sms_codes",
+]
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def make_settings(database_url: str, plugins: Sequence[str] = (), **tables: Any) -> Settings:
-    """Settings for a test app: the given database (migrated on start) and any extra settings tables."""
-    raw: dict[str, Any] = {key: dict(value) for key, value in tables.items()}
+def make_settings(database_url: str, plugins: Sequence[str] = (), settings: dict[str, Any] | None = None) -> Settings:
+    """Settings for a test app: the given database (migrated on start) and any other settings tables."""
+    raw: dict[str, Any] = {key: dict(value) for key, value in (settings or {}).items()}
     raw.setdefault("site", {}).setdefault("secret", "test-secret-" + secrets.token_hex(8))
     raw.setdefault("database", {}).update(url=database_url, auto_migrate=True)
     plugin_tables = raw.pop("plugins", {})
@@ -41,17 +51,18 @@ def make_settings(database_url: str, plugins: Sequence[str] = (), **tables: Any)
     return settings_from_dict(raw, environ={})
 
 
-def make_app(plugins: Sequence[Any] = (), *, database_url: str | None = None, **tables: Any) -> Litestar:
+def make_app(
+    plugins: Sequence[Any] = (), *, database_url: str | None = None, settings: dict[str, Any] | None = None
+) -> Litestar:
     """An app with exactly these plugins (names or modules) on a database migrated at start-up.
 
-    Without ``database_url`` a fresh SQLite file in a temporary folder is used. Extra keyword arguments
-    are settings tables: ``make_app(["wenzheng"], site={"name": "x"}, plugins={"wenzheng": {...}})``.
+    Without ``database_url`` a fresh SQLite file in a temporary folder is used. ``settings`` holds settings
+    tables as in newsplus.toml: ``{"site": {"name": "x"}, "plugins": {"wenzheng": {...}}}``.
     """
     if database_url is None:
         database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='newsplus-')) / 'test.sqlite3'}"
     names = [p for p in plugins if isinstance(p, str)]
-    settings = make_settings(database_url, names, **tables)
-    return create_app(newsplus=Newsplus(settings, list(plugins)))
+    return create_app(newsplus=Newsplus(make_settings(database_url, names, settings), list(plugins)))
 
 
 @asynccontextmanager
@@ -76,6 +87,51 @@ def sms_codes(app: Litestar) -> list[tuple[str, str]]:
             if match:
                 found.append((message.to, match.group(1)))
     return found
+
+
+def call(client: Any, function: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    """Run an async function in a TestClient's event loop, inside the site's district (to set up data)."""
+    from newsplus.districts.scope import district_scope
+
+    newsplus: Newsplus = client.app.state.newsplus
+
+    async def scoped() -> Any:
+        with district_scope(newsplus.districts.primary):
+            return await function(*args, **kwargs)
+
+    return client.blocking_portal.call(scoped)
+
+
+def login_staff(
+    client: Any,
+    username: str = "staff",
+    *,
+    roles: Sequence[str] = ("admin",),
+    department: int | None = None,
+    password: str = "correct-horse-battery",
+) -> str:
+    """Create a staff account with these roles, sign it in over the API; return its bearer token."""
+    from newsplus.users.accounts import create_staff
+
+    call(client, create_staff, client.app.state.newsplus, username, password, roles=tuple(roles), department=department)
+    response = client.post("/api/v1/auth/login/password", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def login_resident(client: Any, phone: str = "13800138000") -> str:
+    """Sign a resident in with a code over the API (creating the account); return the bearer token."""
+    sent = client.post("/api/v1/auth/code", json={"phone": phone})
+    assert sent.status_code == 202, sent.text
+    code = [c for p, c in sms_codes(client.app) if p == phone][-1]
+    response = client.post("/api/v1/auth/login/code", json={"phone": phone, "code": code})
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------------
@@ -143,9 +199,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def newsplus_app(database_url: str):
-    """A factory: ``newsplus_app(plugins=[...], **settings_tables)`` builds an app on this test's database."""
+    """A factory: ``newsplus_app([plugins], settings={...})`` builds an app on this test's database."""
 
-    def factory(plugins: Sequence[Any] = (), **tables: Any) -> Litestar:
-        return make_app(plugins, database_url=database_url, **tables)
+    def factory(plugins: Sequence[Any] = (), settings: dict[str, Any] | None = None) -> Litestar:
+        return make_app(plugins, database_url=database_url, settings=settings)
 
     return factory

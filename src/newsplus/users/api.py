@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, patch, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from newsplus.errors import Forbidden, NotFound
-from newsplus.runtime import Newsplus
+from newsplus.runtime import NewsplusDep
 from newsplus.users import accounts, auth
 from newsplus.users.access import CurrentUser, anyone, requires, signed_in
 from newsplus.users.middleware import cleared_session_cookie, client_of, session_cookie
@@ -45,7 +46,7 @@ def me_of(user: CurrentUser) -> Me:
     )
 
 
-async def _logged_in(newsplus: Newsplus, token: str, user_id: int) -> Response[LoggedIn]:
+async def _logged_in(newsplus: NewsplusDep, token: str, user_id: int) -> Response[LoggedIn]:
     user = await auth.load_user(newsplus, user_id)
     assert user is not None
     secure = newsplus.settings.site.secure_cookies
@@ -55,7 +56,7 @@ async def _logged_in(newsplus: Newsplus, token: str, user_id: int) -> Response[L
 
 
 @post("/auth/code", guards=[anyone], status_code=HTTP_202_ACCEPTED)
-async def request_code(request: Request, data: CodeRequest, newsplus: Newsplus) -> CodeSent:
+async def request_code(request: Request, data: JSONBody[CodeRequest], newsplus: NewsplusDep) -> CodeSent:
     """Send a login code to a mobile number (limited per number and per caller)."""
     address, _ = client_of(request.scope)
     newsplus.limiter.hit(f"code-ip:{address}", limit=20, per_seconds=3600)
@@ -63,7 +64,7 @@ async def request_code(request: Request, data: CodeRequest, newsplus: Newsplus) 
 
 
 @post("/auth/login/code", guards=[anyone], status_code=200)
-async def login_code(request: Request, data: CodeLogin, newsplus: Newsplus) -> Response[LoggedIn]:
+async def login_code(request: Request, data: JSONBody[CodeLogin], newsplus: NewsplusDep) -> Response[LoggedIn]:
     """Sign in as a resident with a code; the account is created on first sign-in."""
     address, agent = client_of(request.scope)
     newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
@@ -72,7 +73,7 @@ async def login_code(request: Request, data: CodeLogin, newsplus: Newsplus) -> R
 
 
 @post("/auth/login/password", guards=[anyone], status_code=200)
-async def login_password(request: Request, data: PasswordLogin, newsplus: Newsplus) -> Response[LoggedIn]:
+async def login_password(request: Request, data: JSONBody[PasswordLogin], newsplus: NewsplusDep) -> Response[LoggedIn]:
     """Sign in as staff with username and password (limited per username and per caller)."""
     address, agent = client_of(request.scope)
     newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
@@ -83,7 +84,7 @@ async def login_password(request: Request, data: PasswordLogin, newsplus: Newspl
 
 
 @post("/auth/logout", guards=[signed_in], status_code=HTTP_204_NO_CONTENT)
-async def logout(request: Request, newsplus: Newsplus) -> Response[None]:
+async def logout(request: Request, newsplus: NewsplusDep) -> Response[None]:
     """End the current session: its token and cookie stop working at once."""
     user: CurrentUser = request.user
     await auth.revoke_session(user.session_id, user.id)
@@ -101,7 +102,7 @@ async def read_me(request: Request) -> Me:
 
 
 @patch("/me", guards=[signed_in])
-async def update_me(request: Request, data: ProfileUpdate, newsplus: Newsplus) -> Me:
+async def update_me(request: Request, data: JSONBody[ProfileUpdate], newsplus: NewsplusDep) -> Me:
     """Change the name, street or community."""
     user: CurrentUser = request.user
     street = data.street if data.street is not None else (user.street if data.community is not None else None)
@@ -124,14 +125,14 @@ async def revoke_my_session(request: Request, session_id: int) -> None:
 
 
 @get("/me/export", guards=[signed_in])
-async def export_me(request: Request, newsplus: Newsplus) -> Response[dict[str, Any]]:
+async def export_me(request: Request, newsplus: NewsplusDep) -> Response[dict[str, Any]]:
     """Everything newsplus holds about the caller, as one JSON document."""
     data = await accounts.export_user_data(newsplus, request.user)
     return Response(data, headers={"Content-Disposition": 'attachment; filename="newsplus-my-data.json"'})
 
 
 @delete("/me", guards=[signed_in], status_code=HTTP_204_NO_CONTENT)
-async def delete_me(request: Request, newsplus: Newsplus) -> Response[None]:
+async def delete_me(request: Request, newsplus: NewsplusDep) -> Response[None]:
     """Delete the caller's resident account and personal data."""
     user: CurrentUser = request.user
     if user.is_staff:
@@ -151,13 +152,13 @@ async def list_departments() -> list[dict[str, Any]]:
 
 
 @post("/departments", guards=[requires("users.manage")], status_code=201)
-async def add_department(data: DepartmentIn) -> Created:
+async def add_department(data: JSONBody[DepartmentIn]) -> Created:
     """Add a department to the tree."""
     return Created(id=await accounts.create_department(data.name, data.kind, data.parent, data.code))
 
 
 @post("/users", guards=[requires("users.manage")], status_code=201)
-async def add_staff(data: StaffIn, newsplus: Newsplus) -> Created:
+async def add_staff(data: JSONBody[StaffIn], newsplus: NewsplusDep) -> Created:
     """Create a staff account."""
     return Created(
         id=await accounts.create_staff(
@@ -172,7 +173,7 @@ async def add_staff(data: StaffIn, newsplus: Newsplus) -> Created:
 
 
 @post("/users/{user_id:int}/grants", guards=[requires("users.manage")], status_code=HTTP_204_NO_CONTENT)
-async def add_grant(user_id: int, data: GrantIn, newsplus: Newsplus) -> None:
+async def add_grant(user_id: int, data: JSONBody[GrantIn], newsplus: NewsplusDep) -> None:
     """Give a user a role (within a department when given)."""
     await accounts.grant_role(newsplus, user_id, data.role, data.department)
 
@@ -184,7 +185,7 @@ async def remove_grant(user_id: int, role: str, department: int | None = None) -
 
 
 @get("/roles", guards=[requires("users.manage")])
-async def list_roles(newsplus: Newsplus) -> list[RoleOut]:
+async def list_roles(newsplus: NewsplusDep) -> list[RoleOut]:
     """Every role and the permissions it grants."""
     return [
         RoleOut(name=r.name, label=r.label, permissions=sorted(newsplus.permissions_of([r.name])))

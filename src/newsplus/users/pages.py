@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from newsplus.errors import DomainError, Forbidden, InvalidInput
-from newsplus.runtime import Newsplus
+from newsplus.runtime import NewsplusDep
 from newsplus.users import accounts, auth
 from newsplus.users.access import CurrentUser, anyone, requires, signed_in
 from newsplus.users.middleware import cleared_session_cookie, client_of, session_cookie
 from newsplus.web.pages import safe_next
 from newsplus.web.render import page, translator_for
-
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 class LoginForm(msgspec.Struct):
@@ -90,7 +87,7 @@ def _login_page(
     )
 
 
-def _signed_in(newsplus: Newsplus, token: str, target: str) -> Redirect:
+def _signed_in(newsplus: NewsplusDep, token: str, target: str) -> Redirect:
     response = Redirect(safe_next(target), status_code=303)
     response.set_cookie(session_cookie(token, secure=newsplus.settings.site.secure_cookies))
     return response
@@ -103,7 +100,7 @@ async def login_page(request: Request, next: str = "/") -> Template:
 
 
 @post("/login/code/send", guards=[anyone], status_code=200)
-async def login_send_code(request: Request, data: Annotated[LoginForm, Form], newsplus: Newsplus) -> Template:
+async def login_send_code(request: Request, data: URLEncodedBody[LoginForm], newsplus: NewsplusDep) -> Template:
     """Send a code, then show the code field."""
     try:
         address, _ = client_of(request.scope)
@@ -115,7 +112,7 @@ async def login_send_code(request: Request, data: Annotated[LoginForm, Form], ne
 
 
 @post("/login/code", guards=[anyone], status_code=303)
-async def login_with_code(request: Request, data: Annotated[LoginForm, Form], newsplus: Newsplus) -> Response[Any]:
+async def login_with_code(request: Request, data: URLEncodedBody[LoginForm], newsplus: NewsplusDep) -> Response[Any]:
     """Check the code and sign the resident in."""
     try:
         address, agent = client_of(request.scope)
@@ -127,7 +124,9 @@ async def login_with_code(request: Request, data: Annotated[LoginForm, Form], ne
 
 
 @post("/login/password", guards=[anyone], status_code=303)
-async def login_with_password(request: Request, data: Annotated[LoginForm, Form], newsplus: Newsplus) -> Response[Any]:
+async def login_with_password(
+    request: Request, data: URLEncodedBody[LoginForm], newsplus: NewsplusDep
+) -> Response[Any]:
     """Check the password and sign the staff member in."""
     try:
         address, agent = client_of(request.scope)
@@ -141,7 +140,7 @@ async def login_with_password(request: Request, data: Annotated[LoginForm, Form]
 
 
 @post("/logout", guards=[signed_in], status_code=303)
-async def logout(request: Request, newsplus: Newsplus) -> Redirect:
+async def logout(request: Request, newsplus: NewsplusDep) -> Redirect:
     """Sign out of this browser."""
     await auth.revoke_session(request.user.session_id, request.user.id)
     response = Redirect("/", status_code=303)
@@ -172,7 +171,7 @@ async def me_page(request: Request, saved: bool = False) -> Template:
 
 
 @post("/me", guards=[signed_in], status_code=303)
-async def save_me(request: Request, data: Annotated[ProfileForm, Form]) -> Response[Any]:
+async def save_me(request: Request, data: URLEncodedBody[ProfileForm]) -> Response[Any]:
     """Save the profile form."""
     try:
         await accounts.update_profile(
@@ -187,14 +186,14 @@ async def save_me(request: Request, data: Annotated[ProfileForm, Form]) -> Respo
 
 
 @get("/me/export", guards=[signed_in])
-async def export_me(request: Request, newsplus: Newsplus) -> Response[dict[str, Any]]:
+async def export_me(request: Request, newsplus: NewsplusDep) -> Response[dict[str, Any]]:
     """Download everything newsplus holds about me."""
     data = await accounts.export_user_data(newsplus, request.user)
     return Response(data, headers={"Content-Disposition": 'attachment; filename="newsplus-my-data.json"'})
 
 
 @post("/me/delete", guards=[signed_in], status_code=303)
-async def delete_me(request: Request, newsplus: Newsplus) -> Redirect:
+async def delete_me(request: Request, newsplus: NewsplusDep) -> Redirect:
     """Delete my resident account."""
     if request.user.is_staff:
         raise Forbidden("Staff accounts are removed by an administrator")
@@ -204,7 +203,7 @@ async def delete_me(request: Request, newsplus: Newsplus) -> Redirect:
     return response
 
 
-async def _staff_page(request: Request, newsplus: Newsplus, error: DomainError | None = None) -> Template:
+async def _staff_page(request: Request, newsplus: NewsplusDep, error: DomainError | None = None) -> Template:
     _ = translator_for(request)
     staff_rows = await accounts.list_staff()
     return page(
@@ -219,13 +218,13 @@ async def _staff_page(request: Request, newsplus: Newsplus, error: DomainError |
 
 
 @get("/desk/users", guards=[requires("users.manage")])
-async def staff_page(request: Request, newsplus: Newsplus) -> Template:
+async def staff_page(request: Request, newsplus: NewsplusDep) -> Template:
     """Staff accounts and their roles."""
     return await _staff_page(request, newsplus)
 
 
 @post("/desk/users", guards=[requires("users.manage")], status_code=303)
-async def add_staff(request: Request, data: Annotated[StaffForm, Form], newsplus: Newsplus) -> Response[Any]:
+async def add_staff(request: Request, data: URLEncodedBody[StaffForm], newsplus: NewsplusDep) -> Response[Any]:
     """Create a staff account from the desk form."""
     try:
         await accounts.create_staff(
@@ -260,7 +259,7 @@ async def departments_page(request: Request) -> Template:
 
 
 @post("/desk/departments", guards=[requires("users.manage")], status_code=303)
-async def add_department(request: Request, data: Annotated[DepartmentForm, Form]) -> Response[Any]:
+async def add_department(request: Request, data: URLEncodedBody[DepartmentForm]) -> Response[Any]:
     """Add a department from the desk form."""
     try:
         await accounts.create_department(data.name, data.kind, _int(data.parent))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from newsplus.i18n import LANG_COOKIE
@@ -60,9 +59,7 @@ def _switch(cookie: str, value: str, target: str, secure: bool) -> Redirect:
 
 
 @post("/settings/language", guards=[anyone], status_code=303, sync_to_thread=False)
-def set_language(
-    request: Request, data: Annotated[SwitchForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-) -> Redirect:
+def set_language(request: Request, data: URLEncodedBody[SwitchForm]) -> Redirect:
     """Choose the page language (zh-CN or en)."""
     languages = request.app.state.newsplus.settings.site.languages
     value = data.value if data.value in languages else languages[0]
@@ -70,9 +67,7 @@ def set_language(
 
 
 @post("/settings/elder", guards=[anyone], status_code=303, sync_to_thread=False)
-def set_elder_mode(
-    request: Request, data: Annotated[SwitchForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-) -> Redirect:
+def set_elder_mode(request: Request, data: URLEncodedBody[SwitchForm]) -> Redirect:
     """Switch the elderly-friendly mode (适老化: larger type, higher contrast) on or off."""
     value = "1" if data.value == "1" else "0"
     return _switch(ELDER_COOKIE, value, data.next, request.app.state.newsplus.settings.site.secure_cookies)

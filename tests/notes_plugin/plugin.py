@@ -1,0 +1,215 @@
+"""The notes plugin: a route, a table with a migration, a setting, a permission, and every other core hook."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import msgspec
+from litestar import Request, get, post
+from litestar.params import JSONBody
+from litestar.response import Template
+
+from newsplus import (
+    DemoData,
+    HomeTile,
+    InvalidInput,
+    MenuItem,
+    Message,
+    NewsplusDep,
+    Permission,
+    Role,
+    anyone,
+    hookimpl,
+    page,
+    requires,
+)
+from notes_plugin import hookspecs
+from notes_plugin.settings import NotesSettings
+from notes_plugin.tables import Note
+
+name = "notes"
+requires_newsplus = ">=0.1"
+
+
+class NoteIn(msgspec.Struct):
+    """A note to write."""
+
+    body: str
+
+
+async def add_note(newsplus: Any, body: str, author: int | None) -> int:
+    """Write a note (the domain function the route calls)."""
+    limit = newsplus.plugin_settings["notes"].max_length
+    if not body.strip() or len(body) > limit:
+        raise InvalidInput("A note needs 1 to {limit} characters", limit=limit)
+    note = Note(body=body, author=author, created_at=datetime.now(UTC))
+    await note.save()
+    return note.id
+
+
+@get("/api/v1/notes", guards=[anyone])
+async def list_notes() -> list[dict[str, Any]]:
+    """The district's notes, newest first."""
+    return await Note.select(Note.id, Note.body).order_by(Note.id, ascending=False)
+
+
+@post("/api/v1/notes", guards=[requires("notes.write")], status_code=201)
+async def create_note(request: Request, data: JSONBody[NoteIn], newsplus: NewsplusDep) -> dict[str, int]:
+    """Write a note."""
+    return {"id": await add_note(newsplus, data.body, request.user.id)}
+
+
+@get("/notes", guards=[anyone])
+async def notes_page(request: Request, newsplus: NewsplusDep) -> Template:
+    """The notes page."""
+    notes = await Note.select(Note.body).order_by(Note.id, ascending=False)
+    return page(request, "notes/list.html", notes=notes, title=newsplus.plugin_settings["notes"].title)
+
+
+class FailingChannel:
+    """An SMS channel that always fails, so delivery falls back to the next one."""
+
+    name = "failing_sms"
+    kinds = frozenset({"sms"})
+
+    def __init__(self) -> None:
+        self.attempts: list[Message] = []
+
+    async def send(self, message: Message) -> bool:
+        self.attempts.append(message)
+        raise ConnectionError("provider unreachable")
+
+
+@click.command("notes-count")
+def notes_count() -> None:
+    """Print how many notes there are (a plugin command)."""
+    click.echo("notes: ok")
+
+
+@hookimpl
+def addhooks(pluginmanager: Any) -> None:
+    """Add notes_register_kinds."""
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def register_settings() -> dict[str, type]:
+    """``[plugins.notes]``."""
+    return {"notes": NotesSettings}
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    """The notes table."""
+    return ["notes_plugin.piccolo_app"]
+
+
+@hookimpl
+def register_routes(newsplus: Any) -> list[Any]:
+    """The notes API and page."""
+    return [list_notes, create_note, notes_page]
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    """Writing notes."""
+    return [Permission(name="notes.write", label="Write notes")]
+
+
+@hookimpl
+def register_roles() -> list[Role]:
+    """Editors may write notes; so may the plugin's own role."""
+    return [
+        Role(name="editor", permissions=("notes.write",)),
+        Role(name="note_taker", label="记录员", permissions=("notes.write",)),
+    ]
+
+
+@hookimpl
+def register_notification_channels(newsplus: Any) -> list[Any]:
+    """A channel that fails, to prove the fallback."""
+    return [FailingChannel()]
+
+
+@hookimpl
+def register_commands() -> list[click.Command]:
+    """``newsplus notes-count``."""
+    return [notes_count]
+
+
+async def seed_notes(newsplus: Any) -> list[str]:
+    """One demo note."""
+    await add_note(newsplus, "第一条示例笔记", None)
+    return ["notes: 1 demo note"]
+
+
+@hookimpl
+def register_demo_data() -> list[DemoData]:
+    """One demo note."""
+    return [seed_notes]
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any, newsplus: Any) -> None:
+    """A ``shout`` filter."""
+    env.filters["shout"] = lambda text: f"{text}!"
+
+
+@hookimpl
+def configure_app(app_config: Any, newsplus: Any) -> None:
+    """Mark every response, to show the app config can be changed."""
+    from litestar.datastructures import ResponseHeader
+
+    app_config.response_headers.append(ResponseHeader(name="X-Notes", value="on"))
+
+
+@hookimpl
+def startup(newsplus: Any):
+    """Count start-ups."""
+
+    async def run() -> None:
+        newsplus.state["notes_started"] = newsplus.state.get("notes_started", 0) + 1
+
+    return run()
+
+
+@hookimpl
+def shutdown(newsplus: Any) -> None:
+    """Count shut-downs."""
+    newsplus.state["notes_stopped"] = newsplus.state.get("notes_stopped", 0) + 1
+
+
+@hookimpl
+def user_data(newsplus: Any, user: Any):
+    """The notes a user wrote."""
+
+    async def collect() -> dict[str, Any]:
+        return {"notes": await Note.select(Note.id, Note.body).where(Note.author == user.id)}
+
+    return collect()
+
+
+@hookimpl
+def handle_user_deleted(newsplus: Any, user: Any):
+    """Delete a leaving user's notes."""
+    return Note.delete().where(Note.author == user.id).run()
+
+
+@hookimpl
+def home_tiles(request: Request, user: Any) -> list[HomeTile]:
+    """A tile to the notes page."""
+    return [HomeTile(title="Notes", url="/notes", summary="Short notes from the district", order=5)]
+
+
+@hookimpl
+def menu_items(request: Request, user: Any) -> list[MenuItem]:
+    """A desk entry for note writers."""
+    return [MenuItem(label="Notes", url="/notes", area="desk", order=50, permission="notes.write")]
+
+
+@hookimpl
+def extra_template_vars(request: Request, template: str) -> dict[str, Any]:
+    """A variable every page gets."""
+    return {"notes_banner": "notes-enabled"}
