@@ -64,7 +64,7 @@ def create_app(
     folders = package_dirs(plugin for _, plugin in newsplus.pm.list_name_plugin())
     newsplus.catalogues = Catalogues(newsplus.settings.site.languages, folders)
     newsplus.templates = build_environment(newsplus, folders)
-    newsplus.channels = newsplus.collect("register_notification_channels", newsplus=newsplus)
+    newsplus.channels = newsplus.collect("register_notification_channels", core_first=False, newsplus=newsplus)
     newsplus.limiter = RateLimiter()
     site = newsplus.settings.site
 

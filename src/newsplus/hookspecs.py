@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from newsplus.notifications.channels import Channel
     from newsplus.runtime import Newsplus
     from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
-    from newsplus.users.tables import User
+    from newsplus.users.access import CurrentUser
 
 hookspec = pluggy.HookspecMarker("newsplus")
 hookimpl = pluggy.HookimplMarker("newsplus")
@@ -69,7 +69,7 @@ def register_roles() -> list[Role]:
 
 @hookspec
 def register_notification_channels(newsplus: Newsplus) -> list[Channel]:
-    """Return notification channels (SMS, email …); the first that accepts a message delivers it."""
+    """Return notification channels (SMS, email …); plugins' are tried before the core's, first success wins."""
 
 
 @hookspec
@@ -113,12 +113,12 @@ def shutdown(newsplus: Newsplus) -> Awaitable[None] | None:
 
 
 @hookspec
-def user_data(newsplus: Newsplus, user: User) -> Awaitable[dict[str, Any]] | dict[str, Any] | None:
+def user_data(newsplus: Newsplus, user: CurrentUser) -> Awaitable[dict[str, Any]] | dict[str, Any] | None:
     """Return ``{section: data}`` of what a plugin holds about a user, for the user's own data export."""
 
 
 @hookspec
-def handle_user_deleted(newsplus: Newsplus, user: User) -> Awaitable[None] | None:
+def handle_user_deleted(newsplus: Newsplus, user: CurrentUser) -> Awaitable[None] | None:
     """Erase or anonymise what a plugin holds about a user who deleted their account."""
 
 
@@ -128,12 +128,12 @@ def handle_user_deleted(newsplus: Newsplus, user: User) -> Awaitable[None] | Non
 
 
 @hookspec
-def home_tiles(request: Request, user: User | None) -> list[HomeTile]:
+def home_tiles(request: Request, user: CurrentUser | None) -> list[HomeTile]:
     """Return tiles for the H5 home page as seen by this user."""
 
 
 @hookspec
-def menu_items(request: Request, user: User | None) -> list[MenuItem]:
+def menu_items(request: Request, user: CurrentUser | None) -> list[MenuItem]:
     """Return navigation entries; desk entries carrying a permission show only to users who have it."""
 
 

@@ -7,7 +7,7 @@ cookie, then Accept-Language, then the site's first language.
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,16 @@ LANG_COOKIE = "newsplus_lang"
 
 
 def package_dirs(plugins: Iterable[Any]) -> list[Path]:
-    """The package folder of each plugin module (where templates/, static/ and locales/ live)."""
+    """The package folder of each plugin module (where templates/, static/ and locales/ live).
+
+    A plugin that is not inside a package (a lone module, an object) has no such folder.
+    """
     dirs: list[Path] = []
     for plugin in plugins:
-        module_name = getattr(plugin, "__name__", "")
-        package_name = module_name.rpartition(".")[0] or module_name
-        package = importlib.import_module(package_name)
-        if getattr(package, "__file__", None):
-            folder = Path(package.__file__).parent
-            if folder not in dirs:
-                dirs.append(folder)
+        package = sys.modules.get(getattr(plugin, "__package__", None) or "")
+        file = getattr(package, "__file__", None)
+        if file and Path(file).parent not in dirs:
+            dirs.append(Path(file).parent)
     return dirs
 
 

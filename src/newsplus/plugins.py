@@ -151,6 +151,6 @@ def make_plugin_manager(enabled: Sequence[Any] = ()) -> pluggy.PluginManager:
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"{exc}") from None
     if os.environ.get("NEWSPLUS_TRACE_PLUGINS") == "1":
-        pm.trace.root.setwriter(lambda message: sys.stderr.write(f"newsplus hook: {message}"))
+        pm.trace.root.setwriter(lambda message: sys.stderr.write(f"newsplus hook: {message.lstrip()}"))
         pm.enable_tracing()
     return pm

@@ -45,11 +45,12 @@ class Newsplus:
 
     # -- hooks -------------------------------------------------------------------------------------------
 
-    def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a list-returning hook and flatten the results, core plugins' results first."""
+    def collect(self, hook_name: str, *, core_first: bool = True, **kwargs: Any) -> list[Any]:
+        """Call a list-returning hook and flatten the results: core plugins' first, or (``core_first=False``)
+        in pluggy's call order, where later plugins come first and ``trylast`` implementations last."""
         results = getattr(self.hook, hook_name)(**kwargs)
         flat: list[Any] = []
-        for result in reversed(results):  # pluggy calls the last registered first
+        for result in reversed(results) if core_first else results:
             if result is None:
                 continue
             flat.extend(result if isinstance(result, list | tuple) else [result])

@@ -43,7 +43,7 @@ DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 def make_settings(database_url: str, plugins: Sequence[str] = (), settings: dict[str, Any] | None = None) -> Settings:
     """Settings for a test app: the given database (migrated on start) and any other settings tables."""
-    raw: dict[str, Any] = {key: dict(value) for key, value in (settings or {}).items()}
+    raw: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in (settings or {}).items()}
     raw.setdefault("site", {}).setdefault("secret", "test-secret-" + secrets.token_hex(8))
     raw.setdefault("database", {}).update(url=database_url, auto_migrate=True)
     plugin_tables = raw.pop("plugins", {})

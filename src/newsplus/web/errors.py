@@ -50,6 +50,8 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     _ = translator_for(request)
     if isinstance(exc, ValidationException):
         return _answer(request, exc.status_code, _("The request data is invalid"), exc.extra)
+    if exc.status_code == 400:  # malformed JSON or form data: keep litestar's reason for developers
+        return _answer(request, 400, _("The request data is invalid"), {"reason": exc.detail})
     if exc.status_code >= 500:
         logger.error("server error on %s: %s", request.url.path, exc.detail)
     detail = _(exc.detail) if isinstance(exc.detail, str) else exc.detail

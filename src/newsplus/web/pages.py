@@ -53,7 +53,7 @@ def desk_home(request: Request) -> Template:
 
 
 def _switch(cookie: str, value: str, target: str, secure: bool) -> Redirect:
-    response = Redirect(safe_next(target))
+    response = Redirect(safe_next(target), status_code=303)
     response.set_cookie(cookie, value, max_age=YEAR, httponly=True, samesite="lax", secure=secure)
     return response
 
