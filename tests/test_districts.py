@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from litestar.testing import TestClient
-from notes_plugin import plugin as notes
-from notes_plugin.tables import Note
 
 from newsplus.districts.scope import DistrictScopeError, all_districts, district_scope
 from newsplus.testing import bearer, call, login_resident, login_staff
 from newsplus.users.tables import Department, User
+from notes_plugin import plugin as notes
+from notes_plugin.tables import Note
 
 YANQING = "yanqing.example"
 TWO_DISTRICTS = {

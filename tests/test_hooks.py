@@ -14,9 +14,7 @@ from newsplus.testing import bearer, login_resident, make_app
 from notes_plugin import plugin as notes
 
 ROOT = Path(__file__).resolve().parents[1]
-HOOKS = sorted(
-    name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "newsplus_spec")
-)
+HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "newsplus_spec"))
 
 
 def signature_line(name: str) -> str:
@@ -55,6 +53,7 @@ def test_user_data_adds_each_plugins_section_to_the_export() -> None:
     app = make_app([notes])
     with TestClient(app) as client:
         token = login_resident(client, "13600000000")
+
         async def write() -> None:
             from newsplus.users.auth import load_current_user
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from litestar.testing import TestClient
-from notes_plugin import plugin as notes
 
 from newsplus.settings import SettingsError
 from newsplus.testing import bearer, login_resident, login_staff
+from notes_plugin import plugin as notes
 
 
 def test_register_routes_and_table_work_together(newsplus_app) -> None:

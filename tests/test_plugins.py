@@ -6,13 +6,13 @@ import types
 
 import pytest
 from litestar.testing import TestClient
-from notes_plugin import kinds_plugin
-from notes_plugin import plugin as notes
 
 from newsplus.plugins import PluginError, make_plugin_manager
 from newsplus.runtime import Newsplus
 from newsplus.settings import SettingsError, settings_from_dict
 from newsplus.testing import make_app
+from notes_plugin import kinds_plugin
+from notes_plugin import plugin as notes
 
 CORE = ["districts", "users", "web", "notifications", "content"]
 
