@@ -82,8 +82,7 @@ def migrate(config_path: str) -> None:
     newsplus = Newsplus(load_settings(config_path))
 
     async def run() -> list[str]:
-        if db.is_postgres(newsplus.engine):
-            await newsplus.engine.start_connection_pool()
+        await newsplus.open_database()
         try:
             pending = await db.pending_migrations(newsplus.registry)
             with _progress() as progress:
@@ -93,8 +92,7 @@ def migrate(config_path: str) -> None:
                 )
             return applied
         finally:
-            if db.is_postgres(newsplus.engine):
-                await newsplus.engine.close_connection_pool()
+            await db.close_pool(newsplus.engine)
 
     applied = asyncio.run(run())
     console.print(f"Applied {len(applied)} migration(s); the database is up to date.")
@@ -117,15 +115,13 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool) ->
     newsplus = Newsplus(settings)
 
     async def check() -> None:
-        if settings.database.auto_migrate:
-            return
-        if db.is_postgres(newsplus.engine):
-            await newsplus.engine.start_connection_pool()
+        await newsplus.open_database()
         try:
+            if settings.database.auto_migrate:
+                return
             pending = await db.pending_migrations(newsplus.registry)
         finally:
-            if db.is_postgres(newsplus.engine):
-                await newsplus.engine.close_connection_pool()
+            await db.close_pool(newsplus.engine)
         if pending:
             raise DatabaseError(f"the database is not up to date: run `newsplus migrate` ({len(pending)} pending)")
 
@@ -321,6 +317,6 @@ def main() -> None:
         try:
             for command in Newsplus(load_settings(config)).collect("register_commands"):
                 cli.add_command(command)
-        except KNOWN_ERRORS as exc:
-            click.echo(f"newsplus: plugin commands unavailable: {exc}", err=True)
+        except KNOWN_ERRORS:
+            pass  # the command itself reports the problem, once
     cli()

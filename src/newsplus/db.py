@@ -24,12 +24,14 @@ from newsplus import _piccolo_conf
 __all__ = [
     "DatabaseError",
     "activate",
+    "close_pool",
     "create_index",
     "engine_from_url",
     "is_postgres",
     "is_unique_violation",
     "transaction",
     "migrate",
+    "open_pool",
     "pending_migrations",
 ]
 
@@ -38,6 +40,14 @@ os.environ["PICCOLO_CONF"] = "newsplus._piccolo_conf"
 
 class DatabaseError(Exception):
     """The database cannot be used: a bad URL, an unreachable server, or migrations not yet applied."""
+
+
+class _PostgresEngine(PostgresEngine):
+    """piccolo's PostgreSQL engine without its connect-on-construction version check: newsplus reports an
+    unreachable server once, when the app opens its connection pool."""
+
+    async def check_version(self) -> None:
+        return None
 
 
 def engine_from_url(url: str, *, root: Path | None = None) -> Engine:
@@ -56,7 +66,7 @@ def engine_from_url(url: str, *, root: Path | None = None) -> Engine:
         _enable_wal(path)
         return SQLiteEngine(path=str(path), timeout=30)
     if parts.scheme in {"postgresql", "postgres"}:
-        return PostgresEngine(config={"dsn": url}, log_queries=False)
+        return _PostgresEngine(config={"dsn": url}, log_queries=False)
     raise DatabaseError(f"database.url: expected sqlite:///path or postgresql://…, got {url!r}")
 
 
@@ -64,6 +74,26 @@ def _enable_wal(path: Path) -> None:
     # WAL persists in the file, so setting it once lets readers and the writer work side by side.
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
+
+
+async def open_pool(engine: Engine, *, min_size: int = 1, max_size: int = 10, setup: Callable | None = None) -> None:
+    """Open the PostgreSQL connection pool (nothing to do on SQLite); an unreachable server is a DatabaseError."""
+    if not is_postgres(engine):
+        return
+    try:
+        await engine.start_connection_pool(min_size=min_size, max_size=max_size, setup=setup)
+    except (TimeoutError, OSError) as exc:
+        raise DatabaseError(f"cannot reach the database: {exc}") from None
+    except Exception as exc:  # asyncpg's own errors: wrong database, role, password
+        if type(exc).__module__.startswith("asyncpg"):
+            raise DatabaseError(f"cannot use the database: {exc}") from None
+        raise
+
+
+async def close_pool(engine: Engine) -> None:
+    """Close the PostgreSQL connection pool, if one is open."""
+    if is_postgres(engine) and engine.pool is not None:
+        await engine.close_connection_pool()
 
 
 def is_postgres(engine: Engine) -> bool:

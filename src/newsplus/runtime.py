@@ -111,17 +111,16 @@ class Newsplus:
 
     # -- life cycle --------------------------------------------------------------------------------------
 
+    async def open_database(self) -> None:
+        """Open the connection pool on PostgreSQL (every connection learns the district it works for)."""
+        database = self.settings.database
+        await db.open_pool(
+            self.engine, min_size=database.pool_min, max_size=database.pool_max, setup=set_connection_district
+        )
+
     async def start(self) -> None:
         """Open the database, make sure it is migrated, then run every plugin's startup hook."""
-        if db.is_postgres(self.engine):
-            try:
-                await self.engine.start_connection_pool(
-                    min_size=self.settings.database.pool_min,
-                    max_size=self.settings.database.pool_max,
-                    setup=set_connection_district,
-                )
-            except OSError as exc:
-                raise db.DatabaseError(f"cannot reach the database at {self.settings.database.url}: {exc}") from None
+        await self.open_database()
         if self.settings.database.auto_migrate:
             await self.migrate()
         pending = await db.pending_migrations(self.registry)
@@ -134,8 +133,7 @@ class Newsplus:
     async def stop(self) -> None:
         """Run every plugin's shutdown hook, then close the database."""
         await self.call_each("shutdown", newsplus=self)
-        if db.is_postgres(self.engine):
-            await self.engine.close_connection_pool()
+        await db.close_pool(self.engine)
 
     async def migrate(self, progress: Any = None) -> list[str]:
         """Apply pending migrations of every enabled app (and the PostgreSQL row-level policies)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from newsplus import db
 from newsplus.districts.scope import CurrentDistrict, all_districts
 from newsplus.districts.tables import District
 from newsplus.settings import Settings
@@ -16,25 +17,38 @@ def _hosts(text: str) -> list[str]:
 
 
 async def sync_districts(settings: Settings) -> None:
-    """Create or update the district rows the settings name: the site's own district and [[districts]]."""
+    """Create or update the district rows the settings name: the site's own district and [[districts]].
+
+    Several workers start at once; if another one inserted a district first, the sync runs again.
+    """
+    try:
+        await _sync(settings)
+    except Exception as exc:
+        if not db.is_unique_violation(exc):
+            raise
+        await _sync(settings)
+
+
+async def _sync(settings: Settings) -> None:
     wanted = [(settings.site.district, settings.site.district_name, (), True)]
     wanted += [(d.slug, d.name, d.hosts, False) for d in settings.districts]
     with all_districts():
-        for slug, name, hosts, primary in wanted:
-            host_text = " ".join(h.lower() for h in hosts)
-            row = await District.objects().where(District.slug == slug).first()
-            if row is None:
-                await District.insert(
-                    District(slug=slug, name=name, hosts=host_text, is_primary=primary, created_at=datetime.now(UTC))
-                )
-            elif (row.name, row.hosts, row.is_primary) != (name, host_text, primary):
-                await District.update(
-                    {District.name: name, District.hosts: host_text, District.is_primary: primary}
-                ).where(District.id == row.id)
-        if len(wanted) == 1:
-            return
-        # Only one district may be primary: the site's own.
-        await District.update({District.is_primary: False}).where(District.slug != settings.site.district)
+        async with db.transaction():
+            for slug, name, hosts, primary in wanted:
+                host_text = " ".join(h.lower() for h in hosts)
+                row = await District.objects().where(District.slug == slug).first()
+                if row is None:
+                    await District.insert(
+                        District(
+                            slug=slug, name=name, hosts=host_text, is_primary=primary, created_at=datetime.now(UTC)
+                        )
+                    )
+                elif (row.name, row.hosts, row.is_primary) != (name, host_text, primary):
+                    await District.update(
+                        {District.name: name, District.hosts: host_text, District.is_primary: primary}
+                    ).where(District.id == row.id)
+            # Only one district is primary: the site's own.
+            await District.update({District.is_primary: False}).where(District.slug != settings.site.district)
 
 
 class DistrictDirectory:

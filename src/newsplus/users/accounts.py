@@ -18,6 +18,7 @@ __all__ = [
     "create_department",
     "create_staff",
     "delete_account",
+    "department_members",
     "department_tree",
     "export_user_data",
     "grant_role",
@@ -123,6 +124,25 @@ async def department_tree() -> list[dict[str, Any]]:
         parent = nodes.get(node["parent"])
         (parent["children"] if parent else roots).append(node)
     return roots
+
+
+async def department_members(department: int) -> list[dict[str, Any]]:
+    """The staff holding a role within a department, with those roles."""
+    if not await Department.exists().where(Department.id == department):
+        raise NotFound("No such department")
+    grants = (
+        await Grant.select(Grant.user, Grant.role, Grant.user.username, Grant.user.display_name)
+        .where(Grant.department == department)
+        .order_by(Grant.user)
+    )
+    members: dict[int, dict[str, Any]] = {}
+    for g in grants:
+        member = members.setdefault(
+            g["user"],
+            {"id": g["user"], "username": g["user.username"], "display_name": g["user.display_name"], "roles": []},
+        )
+        member["roles"].append(g["role"])
+    return list(members.values())
 
 
 async def update_profile(

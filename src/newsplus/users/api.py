@@ -157,6 +157,12 @@ async def add_department(data: JSONBody[DepartmentIn]) -> Created:
     return Created(id=await accounts.create_department(data.name, data.kind, data.parent, data.code))
 
 
+@get("/departments/{department_id:int}/members", guards=[requires("users.manage")])
+async def list_department_members(department_id: int) -> list[dict[str, Any]]:
+    """The staff who hold a role within a department."""
+    return await accounts.department_members(department_id)
+
+
 @post("/users", guards=[requires("users.manage")], status_code=201)
 async def add_staff(data: JSONBody[StaffIn], newsplus: NewsplusDep) -> Created:
     """Create a staff account."""
@@ -208,6 +214,7 @@ router = Router(
         delete_me,
         list_departments,
         add_department,
+        list_department_members,
         add_staff,
         add_grant,
         remove_grant,

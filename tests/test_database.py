@@ -1,0 +1,245 @@
+"""The database layer on SQLite and PostgreSQL: the same migrations, WAL, refusing an out-of-date database,
+indexes built with ``create_index``, transactions that roll back, and plugin apps migrated after the core.
+
+Tables and indexes are checked with the database's own driver (sqlite3, asyncpg), not through piccolo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsplus import db
+from newsplus.app import create_app
+from newsplus.districts.scope import district_scope
+from newsplus.runtime import Newsplus
+from newsplus.settings import settings_from_dict
+from newsplus.testing import make_app, running
+from newsplus.users.tables import Department
+from notes_plugin import plugin as notes
+
+CORE_TABLES = {
+    "districts_district",
+    "users_user",
+    "users_grant",
+    "users_session",
+    "users_department",
+    "users_verification_code",
+}
+
+
+# -- helpers: talk to the database directly --------------------------------------------------------------
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite:")
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+async def fetch(url: str, sql: str, *args: Any) -> list[tuple]:
+    """Rows of a query; write ``?`` for parameters on both engines."""
+    if is_sqlite(url):
+        conn = sqlite3.connect(sqlite_path(url))
+        try:
+            with conn:  # commits, or rolls back on error
+                return conn.execute(sql, args).fetchall()
+        finally:
+            conn.close()
+    import asyncpg
+
+    for number in range(1, len(args) + 1):
+        sql = sql.replace("?", f"${number}", 1)
+    connection = await asyncpg.connect(url)
+    try:
+        return [tuple(r) for r in await connection.fetch(sql, *args)]
+    finally:
+        await connection.close()
+
+
+async def execute(url: str, sql: str, *args: Any) -> None:
+    await fetch(url, sql, *args)
+
+
+async def table_names(url: str) -> set[str]:
+    if is_sqlite(url):
+        rows = await fetch(url, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        rows = await fetch(
+            url, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    return {name for (name,) in rows}
+
+
+async def index_names(url: str, table: str) -> set[str]:
+    if is_sqlite(url):
+        rows = await fetch(url, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", table)
+    else:
+        rows = await fetch(
+            url, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?", table
+        )
+    return {name for (name,) in rows}
+
+
+async def rejected(url: str, sql: str, *args: Any) -> bool:
+    """Whether the statement is refused as a unique-constraint violation."""
+    try:
+        await execute(url, sql, *args)
+    except Exception as exc:
+        assert db.is_unique_violation(exc), f"refused for another reason: {exc!r}"
+        return True
+    return False
+
+
+def settings_on(url: str, **database: Any):
+    return settings_from_dict({"database": {"url": url, **database}, "site": {"secret": "s"}}, environ={})
+
+
+# -- the same migrations on both engines -----------------------------------------------------------------
+
+
+async def test_migrations_create_the_core_tables(database_url: str) -> None:
+    async with running(make_app(database_url=database_url)):
+        pass
+    assert await table_names(database_url) >= CORE_TABLES
+
+
+async def test_one_phone_per_district_but_the_same_phone_in_another(database_url: str) -> None:
+    async with running(make_app(database_url=database_url)):
+        pass
+    await execute(database_url, "INSERT INTO districts_district (slug, name) VALUES ('d1', 'One'), ('d2', 'Two')")
+    found = await fetch(database_url, "SELECT id FROM districts_district WHERE slug IN ('d1', 'd2') ORDER BY slug")
+    one, two = [i for (i,) in found]
+    insert = "INSERT INTO users_user (district, phone, kind) VALUES (?, ?, 'resident')"
+
+    assert not await rejected(database_url, insert, one, "13800138000")
+    assert await rejected(database_url, insert, one, "13800138000")
+    assert not await rejected(database_url, insert, two, "13800138000")
+    # staff have no phone: any number of them in one district
+    staff = "INSERT INTO users_user (district, username, kind) VALUES (?, ?, 'staff')"
+    assert not await rejected(database_url, staff, one, "a")
+    assert not await rejected(database_url, staff, one, "b")
+    assert await rejected(database_url, staff, one, "a")
+
+    phones = await fetch(database_url, "SELECT district, phone FROM users_user WHERE phone > '' ORDER BY district")
+    assert phones == [(one, "13800138000"), (two, "13800138000")]
+
+
+def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "site.sqlite3"
+    db.engine_from_url(f"sqlite:///{path}")
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_relative_sqlite_path_is_taken_from_the_settings_folder(tmp_path: Path) -> None:
+    engine = db.engine_from_url("sqlite:///data/site.sqlite3", root=tmp_path)
+    assert Path(engine.path) == tmp_path / "data" / "site.sqlite3"
+    assert (tmp_path / "data" / "site.sqlite3").is_file()
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://root@localhost/db", "sqlite://", "sqlite:///:memory:"], ids=["mysql", "no-path", "memory"]
+)
+def test_an_unusable_database_url_names_the_setting(url: str) -> None:
+    with pytest.raises(db.DatabaseError, match=r"^database\.url: "):
+        db.engine_from_url(url)
+
+
+# -- pending migrations ----------------------------------------------------------------------------------
+
+
+async def test_an_app_on_an_unmigrated_database_refuses_to_start(database_url: str) -> None:
+    newsplus = Newsplus(settings_on(database_url))
+    app = create_app(newsplus=newsplus)
+    try:
+        with pytest.raises(db.DatabaseError, match=r"not up to date: run `newsplus migrate`"):
+            async with running(app):
+                pytest.fail("the app started on a database that is behind")
+        assert not {"users_user", "districts_district"} & await table_names(database_url)
+
+        assert await newsplus.migrate()  # what `newsplus migrate` does
+    finally:
+        if db.is_postgres(newsplus.engine):
+            await newsplus.engine.close_connection_pool()
+    async with running(create_app(newsplus=Newsplus(settings_on(database_url)))) as started:
+        assert started.districts.primary is not None
+
+
+# -- create_index ----------------------------------------------------------------------------------------
+
+
+async def test_create_index_builds_composite_and_expression_indexes(database_url: str) -> None:
+    db.activate(db.engine_from_url(database_url), [])
+    await execute(
+        database_url,
+        'CREATE TABLE "t_item" (id INTEGER PRIMARY KEY, district INTEGER NOT NULL, department INTEGER, name TEXT)',
+    )
+    composite = db.create_index("t_item", ["district", "name"])
+    expression = db.create_index(
+        "t_item", ["district", "coalesce(department, 0)", "name"], unique=True, name="t_item_dept_name_uniq"
+    )
+    for step in (composite, expression, expression):  # a second run changes nothing
+        await step()
+    indexes = await index_names(database_url, "t_item")
+    assert "t_item_dept_name_uniq" in indexes
+    assert len(indexes - {i for i in indexes if "pkey" in i or i.startswith("sqlite_autoindex")}) == 2
+
+    insert = "INSERT INTO t_item (id, district, department, name) VALUES (?, ?, ?, ?)"
+    assert not await rejected(database_url, insert, 1, 1, None, "a")
+    assert await rejected(database_url, insert, 2, 1, None, "a")  # NULL department counts as one department
+    assert not await rejected(database_url, insert, 3, 1, 7, "a")
+    assert await rejected(database_url, insert, 4, 1, 7, "a")
+    assert not await rejected(database_url, insert, 5, 2, None, "a")
+    assert not await rejected(database_url, insert, 6, 1, None, "b")
+    # the plain composite index does not make rows unique
+    assert not await rejected(database_url, insert, 7, 1, 8, "a")
+    assert len(await fetch(database_url, "SELECT id FROM t_item")) == 5
+
+
+async def test_core_migrations_create_the_per_district_indexes(database_url: str) -> None:
+    async with running(make_app(database_url=database_url)):
+        pass
+    user_indexes = await index_names(database_url, "users_user")
+    assert any("phone" in name and "district" in name for name in user_indexes), user_indexes
+    assert any("username" in name and "district" in name for name in user_indexes), user_indexes
+
+
+# -- transactions ----------------------------------------------------------------------------------------
+
+
+async def test_transaction_rolls_back_on_error(database_url: str) -> None:
+    async with running(make_app(database_url=database_url)) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            with pytest.raises(RuntimeError, match="boom"):
+                async with db.transaction():
+                    await Department(name="半途而废").save()
+                    assert await Department.exists().where(Department.name == "半途而废")  # seen inside
+                    raise RuntimeError("boom")
+            assert not await Department.exists().where(Department.name == "半途而废")
+
+            async with db.transaction():
+                await Department(name="区教委").save()
+            assert await Department.exists().where(Department.name == "区教委")
+    names = await fetch(database_url, "SELECT name FROM users_department")
+    assert names == [("区教委",)]
+
+
+# -- plugin apps -----------------------------------------------------------------------------------------
+
+
+async def test_a_plugins_app_is_migrated_after_the_core_apps(database_url: str) -> None:
+    async with running(make_app([notes], database_url=database_url)):
+        pass
+    applied = await fetch(database_url, "SELECT id, app_name FROM migration ORDER BY id")
+    order = list(dict.fromkeys(app for _, app in applied))
+    assert order == ["districts", "users", "notes"]
+    ids = [i for i, _ in applied]
+    assert ids == sorted(set(ids))
+    assert "notes_note" in await table_names(database_url)
