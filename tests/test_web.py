@@ -178,3 +178,14 @@ def test_a_resident_cannot_reach_the_desk_api_or_pages(client: TestClient) -> No
     client.cookies["newsplus_session"] = resident
     page = client.get("/desk", headers=HTML)
     assert page.status_code == 403 and "此页面仅限工作人员访问" in page.text
+
+
+def test_forms_carry_the_csrf_token_a_browser_posts_back(client: TestClient) -> None:
+    import re
+
+    page = client.get("/login", headers=HTML).text
+    tokens = re.findall(r'<input type="hidden" name="_csrf_token" value="([^"]+)">', page)
+    assert tokens and set(tokens) == {client.cookies["newsplus_csrf"]}
+    assert "&lt;input" not in page
+    posted = client.post("/settings/elder", data={"value": "1", "_csrf_token": tokens[0]}, follow_redirects=False)
+    assert posted.status_code == 303

@@ -6,10 +6,13 @@ from typing import Any
 
 from litestar import Request
 from litestar.response import Template
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
 
 from newsplus.i18n import LANG_COOKIE, Translator, negotiate_language
 
-__all__ = ["ELDER_COOKIE", "page", "translator_for"]
+__all__ = ["ELDER_COOKIE", "csrf_field", "page", "translator_for"]
 
 ELDER_COOKIE = "newsplus_elder"
 
@@ -29,6 +32,13 @@ def translator_for(request: Request) -> Translator:
     translator = newsplus.catalogues.translator(language)
     request.scope["state"]["translator"] = translator
     return translator
+
+
+def csrf_field(request: Request) -> Markup:
+    """The hidden form field carrying the CSRF token; every POST form on a page includes it."""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    token = "" if token is Empty or token is None else str(token)
+    return Markup('<input type="hidden" name="_csrf_token" value="{}">').format(token)
 
 
 def _menu(request: Request, area: str) -> list[Any]:
@@ -58,6 +68,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
         "elder": request.cookies.get(ELDER_COOKIE) == "1",
         "menu": _menu(request, area),
         "path": request.url.path,
+        "csrf_field": csrf_field(request),
     }
     for extra in reversed(newsplus.hook.extra_template_vars(request=request, template=template)):
         shared.update(extra or {})
