@@ -9,8 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from litestar.testing import TestClient
 
 from newsplus.testing import bearer, call, login_resident, login_staff, sms_codes
-
-from newsplus.users.tables import VerificationCode
+from newsplus.users.tables import Session, VerificationCode
 
 PHONE = "13800138000"
 EN = {"Accept-Language": "en"}
@@ -31,7 +30,9 @@ def latest_code(client: TestClient, phone: str = PHONE) -> str:
 
 
 def code_login(client: TestClient, phone: str, code: str, headers: dict | None = None):
-    return client.post("/api/v1/auth/login/code", json={"phone": phone, "code": code}, headers=EN if headers is None else headers)
+    return client.post(
+        "/api/v1/auth/login/code", json={"phone": phone, "code": code}, headers=EN if headers is None else headers
+    )
 
 
 def wrong(code: str) -> str:
@@ -129,7 +130,31 @@ def test_five_wrong_codes_lock_the_code_even_for_the_right_one(newsplus_app) -> 
         assert locked.status_code == 429
         assert locked.json()["detail"] == "Too many wrong codes; please ask for a new one"
         assert int(locked.headers["Retry-After"]) > 0
-        assert me(client, "no-token").status_code == 401
+        assert "newsplus_session" not in locked.cookies
+        assert code_login(client, PHONE, code, headers={}).json()["detail"] == "验证码错误次数过多，请重新获取"
+
+
+def test_a_new_code_after_the_lock_signs_the_resident_in(newsplus_app) -> None:
+    with TestClient(newsplus_app(settings=NO_CODE_INTERVAL)) as client:
+        code = send_code(client)
+        for _ in range(5):
+            code_login(client, PHONE, wrong(code))
+        assert code_login(client, PHONE, code).status_code == 429
+        fresh = code_login(client, PHONE, send_code(client))
+        assert fresh.status_code == 200
+        assert fresh.json()["user"]["phone"] == PHONE
+
+
+def test_codes_per_number_per_day_are_capped(newsplus_app) -> None:
+    settings = {"plugins": {"users": {"code_interval_seconds": 0, "codes_per_day": 3}}}
+    with TestClient(newsplus_app(settings=settings)) as client:
+        for _ in range(3):
+            send_code(client)
+        capped = client.post("/api/v1/auth/code", json={"phone": PHONE}, headers=EN)
+        assert capped.status_code == 429
+        assert capped.json()["detail"] == "Too many codes for this number today"
+        assert int(capped.headers["Retry-After"]) > 0
+        assert len(sms_codes(client.app)) == 3
 
 
 def test_expired_code_is_refused_with_the_expiry_message(newsplus_app) -> None:
@@ -232,6 +257,19 @@ def test_ten_failed_logins_for_one_username_are_rate_limited(newsplus_app) -> No
         assert login_staff(client, "li", password="correct-horse-battery")
 
 
+def test_padding_the_username_does_not_escape_the_login_limit(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        login_staff(client, "wang", password="correct-horse-battery")
+        for _ in range(10):
+            failed = client.post("/api/v1/auth/login/password", json={"username": "wang", "password": "guess-guess"})
+            assert failed.status_code == 401
+        # " wang" signs in as wang (the name is stripped), so it must count against wang's limit too.
+        padded = client.post(
+            "/api/v1/auth/login/password", json={"username": " wang", "password": "correct-horse-battery"}
+        )
+        assert padded.status_code == 429
+
+
 # -- sessions --------------------------------------------------------------------------------------------
 
 
@@ -241,7 +279,8 @@ def test_logout_ends_the_session_and_its_token(newsplus_app) -> None:
         assert me(client, token).status_code == 200
         out = client.post("/api/v1/auth/logout", headers=bearer(token))
         assert out.status_code == 204
-        assert 'newsplus_session=""' in out.headers["set-cookie"] or "newsplus_session=;" in out.headers["set-cookie"]
+        assert "Max-Age=0" in out.headers["set-cookie"]
+        assert not client.cookies.get("newsplus_session")  # the browser forgets the cookie
         client.cookies.clear()
         gone = me(client, token)
         assert gone.status_code == 401
@@ -261,6 +300,23 @@ def test_sessions_list_marks_the_current_one(newsplus_app) -> None:
         assert rows[0]["expires_at"] > rows[0]["created_at"]
         from_phone = client.get("/api/v1/me/sessions", headers=bearer(phone_token["token"])).json()
         assert [row["current"] for row in from_phone] == [False, True]
+
+
+def test_an_expired_session_is_no_longer_listed(newsplus_app) -> None:
+    with TestClient(newsplus_app(settings=NO_CODE_INTERVAL)) as client:
+        old = login_resident(client, PHONE)
+        current = login_resident(client, PHONE)
+        client.cookies.clear()
+        [old_id] = [row["id"] for row in client.get("/api/v1/me/sessions", headers=bearer(current)).json()[1:]]
+
+        async def expire() -> None:
+            past = datetime.now(UTC) - timedelta(minutes=1)
+            await Session.update({Session.expires_at: past}).where(Session.id == old_id)
+
+        call(client, expire)
+        assert me(client, old).status_code == 401  # the expired token no longer signs in...
+        rows = client.get("/api/v1/me/sessions", headers=bearer(current)).json()
+        assert [row["current"] for row in rows] == [True]  # ...so it is not a signed-in device either
 
 
 def test_revoking_another_device_kills_that_token_only(newsplus_app) -> None:

@@ -242,19 +242,19 @@ def test_plugins_marks_the_enabled_plugins(tmp_path: Path) -> None:
 # -- migrate ---------------------------------------------------------------------------------------------
 
 
-def test_migrate_applies_every_migration_once(tmp_path: Path, database_url: str) -> None:
-    config = write_config(tmp_path, f'[database]\nurl = "{database_url}"\n')
+def test_migrate_applies_every_migration_once(tmp_path: Path, newsplus_database_url: str) -> None:
+    config = write_config(tmp_path, f'[database]\nurl = "{newsplus_database_url}"\n')
     first = assert_ok(run("migrate", "--config", config))
     count = int(re.search(r"Applied (\d+) migration\(s\)", first).group(1))
     assert count >= 3, first  # districts' and users' migrations at least
     assert f"{count}/{count}" in first  # the progress bar reached its end
-    recorded = rows(database_url, "SELECT app_name FROM migration")
+    recorded = rows(newsplus_database_url, "SELECT app_name FROM migration")
     assert len(recorded) == count
     assert {"districts", "users"} <= {app for (app,) in recorded}
 
     second = assert_ok(run("migrate", "--config", config))
     assert "Applied 0 migration(s)" in second
-    assert len(rows(database_url, "SELECT app_name FROM migration")) == count
+    assert len(rows(newsplus_database_url, "SELECT app_name FROM migration")) == count
 
 
 def test_migrate_puts_a_relative_sqlite_file_beside_the_settings_file(

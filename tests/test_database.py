@@ -104,30 +104,36 @@ def settings_on(url: str, **database: Any):
 # -- the same migrations on both engines -----------------------------------------------------------------
 
 
-async def test_migrations_create_the_core_tables(database_url: str) -> None:
-    async with running(make_app(database_url=database_url)):
+async def test_migrations_create_the_core_tables(newsplus_database_url: str) -> None:
+    async with running(make_app(database_url=newsplus_database_url)):
         pass
-    assert await table_names(database_url) >= CORE_TABLES
+    assert await table_names(newsplus_database_url) >= CORE_TABLES
 
 
-async def test_one_phone_per_district_but_the_same_phone_in_another(database_url: str) -> None:
-    async with running(make_app(database_url=database_url)):
+async def test_one_phone_per_district_but_the_same_phone_in_another(newsplus_database_url: str) -> None:
+    async with running(make_app(database_url=newsplus_database_url)):
         pass
-    await execute(database_url, "INSERT INTO districts_district (slug, name) VALUES ('d1', 'One'), ('d2', 'Two')")
-    found = await fetch(database_url, "SELECT id FROM districts_district WHERE slug IN ('d1', 'd2') ORDER BY slug")
+    await execute(
+        newsplus_database_url, "INSERT INTO districts_district (slug, name) VALUES ('d1', 'One'), ('d2', 'Two')"
+    )
+    found = await fetch(
+        newsplus_database_url, "SELECT id FROM districts_district WHERE slug IN ('d1', 'd2') ORDER BY slug"
+    )
     one, two = [i for (i,) in found]
     insert = "INSERT INTO users_user (district, phone, kind) VALUES (?, ?, 'resident')"
 
-    assert not await rejected(database_url, insert, one, "13800138000")
-    assert await rejected(database_url, insert, one, "13800138000")
-    assert not await rejected(database_url, insert, two, "13800138000")
+    assert not await rejected(newsplus_database_url, insert, one, "13800138000")
+    assert await rejected(newsplus_database_url, insert, one, "13800138000")
+    assert not await rejected(newsplus_database_url, insert, two, "13800138000")
     # staff have no phone: any number of them in one district
     staff = "INSERT INTO users_user (district, username, kind) VALUES (?, ?, 'staff')"
-    assert not await rejected(database_url, staff, one, "a")
-    assert not await rejected(database_url, staff, one, "b")
-    assert await rejected(database_url, staff, one, "a")
+    assert not await rejected(newsplus_database_url, staff, one, "a")
+    assert not await rejected(newsplus_database_url, staff, one, "b")
+    assert await rejected(newsplus_database_url, staff, one, "a")
 
-    phones = await fetch(database_url, "SELECT district, phone FROM users_user WHERE phone > '' ORDER BY district")
+    phones = await fetch(
+        newsplus_database_url, "SELECT district, phone FROM users_user WHERE phone > '' ORDER BY district"
+    )
     assert phones == [(one, "13800138000"), (two, "13800138000")]
 
 
@@ -155,30 +161,30 @@ def test_an_unusable_database_url_names_the_setting(url: str) -> None:
 # -- pending migrations ----------------------------------------------------------------------------------
 
 
-async def test_an_app_on_an_unmigrated_database_refuses_to_start(database_url: str) -> None:
-    newsplus = Newsplus(settings_on(database_url))
+async def test_an_app_on_an_unmigrated_database_refuses_to_start(newsplus_database_url: str) -> None:
+    newsplus = Newsplus(settings_on(newsplus_database_url))
     app = create_app(newsplus=newsplus)
     try:
         with pytest.raises(db.DatabaseError, match=r"not up to date: run `newsplus migrate`"):
             async with running(app):
                 pytest.fail("the app started on a database that is behind")
-        assert not {"users_user", "districts_district"} & await table_names(database_url)
+        assert not {"users_user", "districts_district"} & await table_names(newsplus_database_url)
 
         assert await newsplus.migrate()  # what `newsplus migrate` does
     finally:
         if db.is_postgres(newsplus.engine):
             await newsplus.engine.close_connection_pool()
-    async with running(create_app(newsplus=Newsplus(settings_on(database_url)))) as started:
+    async with running(create_app(newsplus=Newsplus(settings_on(newsplus_database_url)))) as started:
         assert started.districts.primary is not None
 
 
 # -- create_index ----------------------------------------------------------------------------------------
 
 
-async def test_create_index_builds_composite_and_expression_indexes(database_url: str) -> None:
-    db.activate(db.engine_from_url(database_url), [])
+async def test_create_index_builds_composite_and_expression_indexes(newsplus_database_url: str) -> None:
+    db.activate(db.engine_from_url(newsplus_database_url), [])
     await execute(
-        database_url,
+        newsplus_database_url,
         'CREATE TABLE "t_item" (id INTEGER PRIMARY KEY, district INTEGER NOT NULL, department INTEGER, name TEXT)',
     )
     composite = db.create_index("t_item", ["district", "name"])
@@ -187,26 +193,26 @@ async def test_create_index_builds_composite_and_expression_indexes(database_url
     )
     for step in (composite, expression, expression):  # a second run changes nothing
         await step()
-    indexes = await index_names(database_url, "t_item")
+    indexes = await index_names(newsplus_database_url, "t_item")
     assert "t_item_dept_name_uniq" in indexes
     assert len(indexes - {i for i in indexes if "pkey" in i or i.startswith("sqlite_autoindex")}) == 2
 
     insert = "INSERT INTO t_item (id, district, department, name) VALUES (?, ?, ?, ?)"
-    assert not await rejected(database_url, insert, 1, 1, None, "a")
-    assert await rejected(database_url, insert, 2, 1, None, "a")  # NULL department counts as one department
-    assert not await rejected(database_url, insert, 3, 1, 7, "a")
-    assert await rejected(database_url, insert, 4, 1, 7, "a")
-    assert not await rejected(database_url, insert, 5, 2, None, "a")
-    assert not await rejected(database_url, insert, 6, 1, None, "b")
+    assert not await rejected(newsplus_database_url, insert, 1, 1, None, "a")
+    assert await rejected(newsplus_database_url, insert, 2, 1, None, "a")  # NULL department counts as one department
+    assert not await rejected(newsplus_database_url, insert, 3, 1, 7, "a")
+    assert await rejected(newsplus_database_url, insert, 4, 1, 7, "a")
+    assert not await rejected(newsplus_database_url, insert, 5, 2, None, "a")
+    assert not await rejected(newsplus_database_url, insert, 6, 1, None, "b")
     # the plain composite index does not make rows unique
-    assert not await rejected(database_url, insert, 7, 1, 8, "a")
-    assert len(await fetch(database_url, "SELECT id FROM t_item")) == 5
+    assert not await rejected(newsplus_database_url, insert, 7, 1, 8, "a")
+    assert len(await fetch(newsplus_database_url, "SELECT id FROM t_item")) == 5
 
 
-async def test_core_migrations_create_the_per_district_indexes(database_url: str) -> None:
-    async with running(make_app(database_url=database_url)):
+async def test_core_migrations_create_the_per_district_indexes(newsplus_database_url: str) -> None:
+    async with running(make_app(database_url=newsplus_database_url)):
         pass
-    user_indexes = await index_names(database_url, "users_user")
+    user_indexes = await index_names(newsplus_database_url, "users_user")
     assert any("phone" in name and "district" in name for name in user_indexes), user_indexes
     assert any("username" in name and "district" in name for name in user_indexes), user_indexes
 
@@ -214,8 +220,8 @@ async def test_core_migrations_create_the_per_district_indexes(database_url: str
 # -- transactions ----------------------------------------------------------------------------------------
 
 
-async def test_transaction_rolls_back_on_error(database_url: str) -> None:
-    async with running(make_app(database_url=database_url)) as newsplus:
+async def test_transaction_rolls_back_on_error(newsplus_database_url: str) -> None:
+    async with running(make_app(database_url=newsplus_database_url)) as newsplus:
         with district_scope(newsplus.districts.primary):
             with pytest.raises(RuntimeError, match="boom"):
                 async with db.transaction():
@@ -227,19 +233,19 @@ async def test_transaction_rolls_back_on_error(database_url: str) -> None:
             async with db.transaction():
                 await Department(name="区教委").save()
             assert await Department.exists().where(Department.name == "区教委")
-    names = await fetch(database_url, "SELECT name FROM users_department")
+    names = await fetch(newsplus_database_url, "SELECT name FROM users_department")
     assert names == [("区教委",)]
 
 
 # -- plugin apps -----------------------------------------------------------------------------------------
 
 
-async def test_a_plugins_app_is_migrated_after_the_core_apps(database_url: str) -> None:
-    async with running(make_app([notes], database_url=database_url)):
+async def test_a_plugins_app_is_migrated_after_the_core_apps(newsplus_database_url: str) -> None:
+    async with running(make_app([notes], database_url=newsplus_database_url)):
         pass
-    applied = await fetch(database_url, "SELECT id, app_name FROM migration ORDER BY id")
+    applied = await fetch(newsplus_database_url, "SELECT id, app_name FROM migration ORDER BY id")
     order = list(dict.fromkeys(app for _, app in applied))
     assert order == ["districts", "users", "notes"]
     ids = [i for i, _ in applied]
     assert ids == sorted(set(ids))
-    assert "notes_note" in await table_names(database_url)
+    assert "notes_note" in await table_names(newsplus_database_url)

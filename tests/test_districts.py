@@ -143,18 +143,18 @@ def test_queries_outside_any_district_fail_loudly(newsplus_app) -> None:
             call(client, wipe)
 
 
-def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
+def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, newsplus_database_url: str) -> None:
+    if not newsplus_database_url.startswith("postgresql"):
         pytest.skip("row-level security is a PostgreSQL feature")
     app = newsplus_app([notes], settings=TWO_DISTRICTS)
     with TestClient(app) as client:
         changping_id, yanqing_id, _ = _seed_two_districts(client)
-        schema = database_url.rsplit("search_path=", 1)[1]
+        schema = newsplus_database_url.rsplit("search_path=", 1)[1]
 
         async def as_ordinary_role() -> dict:
             from newsplus.districts.rls import set_connection_district
 
-            admin = await asyncpg.connect(database_url)
+            admin = await asyncpg.connect(newsplus_database_url)
             role = "newsplus_rls_probe"
             await admin.execute(
                 f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
@@ -164,7 +164,7 @@ def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, database_
             await admin.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
             await admin.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {role}')
             await admin.close()
-            url = database_url.replace("postgres@", f"{role}@")
+            url = newsplus_database_url.replace("postgres@", f"{role}@")
             pool = await asyncpg.create_pool(url, min_size=1, max_size=1, setup=set_connection_district)
             newsplus = client.app.state.newsplus
             try:

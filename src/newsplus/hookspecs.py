@@ -119,7 +119,7 @@ def user_data(newsplus: Newsplus, user: CurrentUser) -> Awaitable[dict[str, Any]
 
 @hookspec
 def handle_user_deleted(newsplus: Newsplus, user: CurrentUser) -> Awaitable[None] | None:
-    """Erase or anonymise what a plugin holds about a user who deleted their account."""
+    """Erase or anonymise what a plugin holds about a user who is deleting their account."""
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The test kit: ``make_app(plugins=[...])`` on a fresh database, and pytest fixtures (a pytest11 plugin).
 
-Every test that takes the ``database_url`` fixture (directly or through ``make_app``) runs twice: on a
+Every test that takes the ``newsplus_database_url`` fixture (directly or through ``newsplus_app``) runs twice: on a
 fresh SQLite file and on a fresh PostgreSQL schema. PostgreSQL comes from ``NEWSPLUS_TEST_POSTGRES``
 (default ``postgresql://postgres@127.0.0.1:5432/test``); when it cannot be reached those runs are skipped
 with the reason shown, unless ``NEWSPLUS_REQUIRE_POSTGRES=1`` (CI), where they fail instead.
@@ -177,7 +177,7 @@ async def postgres_schema(url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def newsplus_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database: an SQLite file, then a PostgreSQL schema (skipped with a reason when unreachable)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
@@ -198,10 +198,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def newsplus_app(database_url: str):
+def newsplus_app(newsplus_database_url: str):
     """A factory: ``newsplus_app([plugins], settings={...})`` builds an app on this test's database."""
 
     def factory(plugins: Sequence[Any] = (), settings: dict[str, Any] | None = None) -> Litestar:
-        return make_app(plugins, database_url=database_url, settings=settings)
+        return make_app(plugins, database_url=newsplus_database_url, settings=settings)
 
     return factory

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from newsplus import db
 from newsplus.errors import Conflict, InvalidInput, NotFound
 from newsplus.users.access import CurrentUser
-from newsplus.users.auth import hash_password, now
-from newsplus.users.tables import Department, Grant, Session, User
+from newsplus.users.auth import aware, hash_password, now
+from newsplus.users.tables import Department, Grant, Session, User, VerificationCode
 
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
@@ -177,12 +177,14 @@ async def update_profile(
 
 
 async def list_sessions(user_id: int) -> list[dict[str, Any]]:
-    """A user's live sessions, newest first."""
-    return (
+    """A user's live (neither revoked nor expired) sessions, newest first."""
+    rows = (
         await Session.select(Session.id, Session.created_at, Session.expires_at, Session.client)
         .where((Session.user == user_id) & Session.revoked_at.is_null())
         .order_by(Session.id, ascending=False)
     )
+    moment = now()
+    return [r for r in rows if aware(r["expires_at"]) > moment]
 
 
 async def export_user_data(newsplus: Newsplus, user: CurrentUser) -> dict[str, Any]:
@@ -199,9 +201,28 @@ async def export_user_data(newsplus: Newsplus, user: CurrentUser) -> dict[str, A
 
 
 async def delete_account(newsplus: Newsplus, user: CurrentUser) -> None:
-    """Delete a user's account: plugins erase or anonymise their data first, then the account goes."""
+    """Delete a user's account: plugins erase or anonymise their data, then the personal data goes.
+
+    The row itself stays as an anonymous, disabled tombstone, so what plugins keep for statistics still
+    points somewhere, and its id is never handed to a new account.
+    """
     await newsplus.call_each("handle_user_deleted", newsplus=newsplus, user=user)
-    await User.delete().where(User.id == user.id)
+    async with db.transaction():
+        await Session.delete().where(Session.user == user.id)
+        await Grant.delete().where(Grant.user == user.id)
+        if user.phone:
+            await VerificationCode.delete().where(VerificationCode.phone == user.phone)
+        await User.update(
+            {
+                User.phone: None,
+                User.username: None,
+                User.display_name: "已注销用户",
+                User.password_hash: "",
+                User.street: None,
+                User.community: None,
+                User.is_active: False,
+            }
+        ).where(User.id == user.id)
 
 
 async def list_staff(limit: int = 500) -> list[dict[str, Any]]:

@@ -59,16 +59,14 @@ async def _logged_in(newsplus: NewsplusDep, token: str, user_id: int) -> Respons
 async def request_code(request: Request, data: JSONBody[CodeRequest], newsplus: NewsplusDep) -> CodeSent:
     """Send a login code to a mobile number (limited per number and per caller)."""
     address, _ = client_of(request.scope)
-    newsplus.limiter.hit(f"code-ip:{address}", limit=20, per_seconds=3600)
-    return CodeSent(expires_in=await auth.send_login_code(newsplus, data.phone))
+    return CodeSent(expires_in=await auth.send_login_code(newsplus, data.phone, address))
 
 
 @post("/auth/login/code", guards=[anyone], status_code=200)
 async def login_code(request: Request, data: JSONBody[CodeLogin], newsplus: NewsplusDep) -> Response[LoggedIn]:
     """Sign in as a resident with a code; the account is created on first sign-in."""
     address, agent = client_of(request.scope)
-    newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
-    token, user_id = await auth.login_with_code(newsplus, data.phone, data.code, client=agent)
+    token, user_id = await auth.login_with_code(newsplus, data.phone, data.code, client=agent, address=address)
     return await _logged_in(newsplus, token, user_id)
 
 
@@ -76,10 +74,9 @@ async def login_code(request: Request, data: JSONBody[CodeLogin], newsplus: News
 async def login_password(request: Request, data: JSONBody[PasswordLogin], newsplus: NewsplusDep) -> Response[LoggedIn]:
     """Sign in as staff with username and password (limited per username and per caller)."""
     address, agent = client_of(request.scope)
-    newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
-    newsplus.limiter.hit(f"login-user:{data.username.lower()}", limit=10, per_seconds=900)
-    token, user_id = await auth.login_with_password(newsplus, data.username, data.password, client=agent)
-    newsplus.limiter.reset(f"login-user:{data.username.lower()}")
+    token, user_id = await auth.login_with_password(
+        newsplus, data.username, data.password, client=agent, address=address
+    )
     return await _logged_in(newsplus, token, user_id)
 
 

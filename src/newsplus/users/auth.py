@@ -81,10 +81,11 @@ async def check_password(password: str, stored: str) -> bool:
 # -- verification codes ----------------------------------------------------------------------------------
 
 
-async def send_login_code(newsplus: Newsplus, phone: str) -> int:
-    """Send a login code by SMS; return how many seconds it stays valid."""
+async def send_login_code(newsplus: Newsplus, phone: str, address: str = "") -> int:
+    """Send a login code by SMS; return how many seconds it stays valid (limited per number and address)."""
     settings = newsplus.plugin_settings["users"]
     phone = normalise_phone(phone)
+    newsplus.limiter.hit(f"code-ip:{address}", limit=20, per_seconds=3600)
     recent = (
         await VerificationCode.select(VerificationCode.created_at)
         .where(VerificationCode.phone == phone)
@@ -92,11 +93,11 @@ async def send_login_code(newsplus: Newsplus, phone: str) -> int:
         .limit(settings.codes_per_day)
     )
     moment = now()
-    if recent and (moment - _aware(recent[0]["created_at"])).total_seconds() < settings.code_interval_seconds:
-        wait = settings.code_interval_seconds - (moment - _aware(recent[0]["created_at"])).total_seconds()
+    if recent and (moment - aware(recent[0]["created_at"])).total_seconds() < settings.code_interval_seconds:
+        wait = settings.code_interval_seconds - (moment - aware(recent[0]["created_at"])).total_seconds()
         raise RateLimited("A code was sent moments ago; please wait before asking again", retry_after=int(wait) + 1)
     day_ago = moment - timedelta(days=1)
-    if len(recent) >= settings.codes_per_day and _aware(recent[-1]["created_at"]) > day_ago:
+    if len(recent) >= settings.codes_per_day and aware(recent[-1]["created_at"]) > day_ago:
         raise RateLimited("Too many codes for this number today", retry_after=3600)
     code = "".join(secrets.choice("0123456789") for _ in range(settings.code_length))
     await VerificationCode.insert(
@@ -120,7 +121,7 @@ async def send_login_code(newsplus: Newsplus, phone: str) -> int:
     return settings.code_ttl_seconds
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -135,7 +136,7 @@ async def _use_code(phone: str, code: str) -> None:
     )
     if latest is None:
         raise Unauthenticated("No valid code for this number; please ask for a new one")
-    if _aware(latest.expires_at) < now():
+    if aware(latest.expires_at) < now():
         raise Unauthenticated("The code has expired; please ask for a new one")
     if latest.attempts >= 5:
         raise RateLimited("Too many wrong codes; please ask for a new one", retry_after=60)
@@ -172,9 +173,12 @@ async def _open_session(newsplus: Newsplus, user: User, client: str) -> str:
     return token
 
 
-async def login_with_code(newsplus: Newsplus, phone: str, code: str, client: str = "") -> tuple[str, int]:
+async def login_with_code(
+    newsplus: Newsplus, phone: str, code: str, client: str = "", address: str = ""
+) -> tuple[str, int]:
     """Sign a resident in with the code sent to their phone (creating the account on first use)."""
     phone = normalise_phone(phone)
+    newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
     await _use_code(phone, code)
     user = await User.objects().where(User.phone == phone).first() or await _create_resident(phone)
     if not user.is_active:
@@ -196,12 +200,18 @@ async def _create_resident(phone: str) -> User:
         return await User.objects().where(User.phone == phone).first()
 
 
-async def login_with_password(newsplus: Newsplus, username: str, password: str, client: str = "") -> tuple[str, int]:
-    """Sign a staff member in with username and password."""
-    user = await User.objects().where((User.username == (username or "").strip()) & (User.kind == "staff")).first()
+async def login_with_password(
+    newsplus: Newsplus, username: str, password: str, client: str = "", address: str = ""
+) -> tuple[str, int]:
+    """Sign a staff member in with username and password (limited per username and per address)."""
+    username = (username or "").strip()
+    newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
+    newsplus.limiter.hit(f"login-user:{username.lower()}", limit=10, per_seconds=900)
+    user = await User.objects().where((User.username == username) & (User.kind == "staff")).first()
     valid = await check_password(password or "", user.password_hash if user else "")
     if user is None or not valid or not user.is_active:
         raise Unauthenticated("Wrong username or password")
+    newsplus.limiter.reset(f"login-user:{username.lower()}")
     return await _open_session(newsplus, user, client), user.id
 
 
@@ -222,7 +232,7 @@ async def load_current_user(newsplus: Newsplus, token: str) -> CurrentUser | Non
         .where(Session.token_hash == token_hash(token))
         .first()
     )
-    if session is None or session["revoked_at"] is not None or _aware(session["expires_at"]) < now():
+    if session is None or session["revoked_at"] is not None or aware(session["expires_at"]) < now():
         return None
     return await load_user(newsplus, session["user"], session_id=session["id"])
 

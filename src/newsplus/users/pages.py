@@ -104,8 +104,7 @@ async def login_send_code(request: Request, data: URLEncodedBody[LoginForm], new
     """Send a code, then show the code field."""
     try:
         address, _ = client_of(request.scope)
-        newsplus.limiter.hit(f"code-ip:{address}", limit=20, per_seconds=3600)
-        await auth.send_login_code(newsplus, data.phone)
+        await auth.send_login_code(newsplus, data.phone, address)
     except DomainError as exc:
         return _login_page(request, data, error=exc)
     return _login_page(request, data, step="code", notice=translator_for(request)("A code was sent to your phone"))
@@ -116,8 +115,7 @@ async def login_with_code(request: Request, data: URLEncodedBody[LoginForm], new
     """Check the code and sign the resident in."""
     try:
         address, agent = client_of(request.scope)
-        newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
-        token, _ = await auth.login_with_code(newsplus, data.phone, data.code, client=agent)
+        token, _ = await auth.login_with_code(newsplus, data.phone, data.code, client=agent, address=address)
     except DomainError as exc:
         return _login_page(request, data, step="code", error=exc)
     return _signed_in(newsplus, token, data.next)
@@ -130,9 +128,7 @@ async def login_with_password(
     """Check the password and sign the staff member in."""
     try:
         address, agent = client_of(request.scope)
-        newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
-        newsplus.limiter.hit(f"login-user:{data.username.lower()}", limit=10, per_seconds=900)
-        token, _ = await auth.login_with_password(newsplus, data.username, data.password, client=agent)
+        token, _ = await auth.login_with_password(newsplus, data.username, data.password, client=agent, address=address)
     except DomainError as exc:
         return _login_page(request, msgspec.structs.replace(data, password=""), tab="staff", error=exc)
     target = data.next if data.next not in ("", "/") else "/desk"
