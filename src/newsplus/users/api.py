@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, patch, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from newsplus.errors import Forbidden, NotFound
@@ -115,7 +115,7 @@ async def my_sessions(request: Request) -> list[SessionOut]:
 
 
 @delete("/me/sessions/{session_id:int}", guards=[signed_in], status_code=HTTP_204_NO_CONTENT)
-async def revoke_my_session(request: Request, session_id: int) -> None:
+async def revoke_my_session(request: Request, session_id: FromPath[int]) -> None:
     """Sign one of the caller's devices out (revokes that token)."""
     if not await auth.revoke_session(session_id, request.user.id):
         raise NotFound("No such session")
@@ -155,7 +155,7 @@ async def add_department(data: JSONBody[DepartmentIn]) -> Created:
 
 
 @get("/departments/{department_id:int}/members", guards=[requires("users.manage")])
-async def list_department_members(department_id: int) -> list[dict[str, Any]]:
+async def list_department_members(department_id: FromPath[int]) -> list[dict[str, Any]]:
     """The staff who hold a role within a department."""
     return await accounts.department_members(department_id)
 
@@ -176,13 +176,13 @@ async def add_staff(data: JSONBody[StaffIn], newsplus: NewsplusDep) -> Created:
 
 
 @post("/users/{user_id:int}/grants", guards=[requires("users.manage")], status_code=HTTP_204_NO_CONTENT)
-async def add_grant(user_id: int, data: JSONBody[GrantIn], newsplus: NewsplusDep) -> None:
+async def add_grant(user_id: FromPath[int], data: JSONBody[GrantIn], newsplus: NewsplusDep) -> None:
     """Give a user a role (within a department when given)."""
     await accounts.grant_role(newsplus, user_id, data.role, data.department)
 
 
 @delete("/users/{user_id:int}/grants/{role:str}", guards=[requires("users.manage")], status_code=HTTP_204_NO_CONTENT)
-async def remove_grant(user_id: int, role: str, department: int | None = None) -> None:
+async def remove_grant(user_id: FromPath[int], role: FromPath[str], department: FromQuery[int | None] = None) -> None:
     """Take a role away from a user."""
     await accounts.revoke_role(user_id, role, department)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from newsplus.errors import DomainError, Forbidden, InvalidInput
@@ -94,7 +94,7 @@ def _signed_in(newsplus: NewsplusDep, token: str, target: str) -> Redirect:
 
 
 @get("/login", guards=[anyone])
-async def login_page(request: Request, next: str = "/") -> Template:
+async def login_page(request: Request, next: FromQuery[str] = "/") -> Template:
     """The sign-in page: residents by SMS code, staff by password."""
     return _login_page(request, LoginForm(next=next))
 
@@ -161,7 +161,7 @@ async def _me_page(request: Request, *, error: DomainError | None = None, saved:
 
 
 @get("/me", guards=[signed_in])
-async def me_page(request: Request, saved: bool = False) -> Template:
+async def me_page(request: Request, saved: FromQuery[bool] = False) -> Template:
     """My account: name, street and community, display switches, my data."""
     return await _me_page(request, saved=saved)
 
