@@ -10,8 +10,10 @@ import pytest
 from litestar.testing import TestClient
 
 from newsplus import hookspecs
-from newsplus.testing import bearer, login_resident, make_app
+from newsplus.testing import bearer, call, login_resident, make_app
+from newsplus.users.auth import load_current_user
 from notes_plugin import plugin as notes
+from notes_plugin.tables import Note
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "newsplus_spec"))
@@ -49,20 +51,24 @@ def test_every_hook_has_a_one_line_docstring(hook: str) -> None:
     assert doc and doc.split("\n")[0].endswith("."), f"{hook} needs a docstring whose first line is a sentence"
 
 
+def write_notes(client: TestClient, token: str, mine: list[str], others: list[str] = ()) -> None:
+    """Write notes as the token's user and as nobody (residents may not write notes over the API)."""
+    newsplus = client.app.state.newsplus
+
+    async def write() -> None:
+        user = await load_current_user(newsplus, token)
+        for body in mine:
+            await notes.add_note(newsplus, body, user.id)
+        for body in others:
+            await notes.add_note(newsplus, body, None)
+
+    call(client, write)
+
+
 def test_user_data_adds_each_plugins_section_to_the_export() -> None:
-    app = make_app([notes])
-    with TestClient(app) as client:
+    with TestClient(make_app([notes])) as client:
         token = login_resident(client, "13600000000")
-
-        async def write() -> None:
-            from newsplus.users.auth import load_current_user
-
-            user = await load_current_user(client.app.state.newsplus, token)
-            await notes.add_note(client.app.state.newsplus, "我的笔记", user.id)
-
-        from newsplus.testing import call
-
-        call(client, write)  # residents may not write notes over the API, so use the domain function
+        write_notes(client, token, ["我的笔记"])
         export = client.get("/api/v1/me/export", headers=bearer(token))
         assert export.status_code == 200
         assert export.headers["content-disposition"].startswith("attachment")
@@ -72,20 +78,9 @@ def test_user_data_adds_each_plugins_section_to_the_export() -> None:
 
 
 def test_handle_user_deleted_lets_plugins_erase_their_data() -> None:
-    app = make_app([notes])
-    with TestClient(app) as client:
+    with TestClient(make_app([notes])) as client:
         token = login_resident(client, "13600000001")
-        from newsplus.testing import call
-        from notes_plugin.tables import Note
-
-        async def write() -> None:
-            from newsplus.users.auth import load_current_user
-
-            user = await load_current_user(client.app.state.newsplus, token)
-            await notes.add_note(client.app.state.newsplus, "要删除的笔记", user.id)
-            await notes.add_note(client.app.state.newsplus, "别人的笔记", None)
-
-        call(client, write)
+        write_notes(client, token, ["要删除的笔记"], others=["别人的笔记"])
         assert client.delete("/api/v1/me", headers=bearer(token)).status_code == 204
 
         async def remaining() -> list[str]:
