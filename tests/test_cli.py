@@ -37,7 +37,7 @@ from newsplus.settings import load_settings
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 NEWSPLUS = Path(sys.executable).parent / "newsplus"
-CORE_PLUGINS = ["districts", "users", "web", "notifications", "content"]
+CORE_PLUGINS = ["districts", "events", "users", "web", "notifications", "content"]
 INSTALLED_PLUGINS = ["activities", "govinfo", "services", "wenzheng"]
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/test"
 PASSWORD = "correct-horse-battery"
@@ -424,7 +424,7 @@ def notes_config(folder: Path) -> Path:
 def test_register_commands_adds_plugin_commands(tmp_path: Path) -> None:
     config = notes_config(tmp_path)
     commands = Newsplus(load_settings(config)).collect("register_commands")
-    assert [c.name for c in commands] == ["notes-count"]
+    assert [c.name for c in commands] == ["jobs", "notes-count"]  # the core events plugin adds `jobs`
     group = click.Group("newsplus", commands={**cli.commands, **{c.name: c for c in commands}})
     result = CliRunner().invoke(group, ["notes-count"])
     assert_ok(result)

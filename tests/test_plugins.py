@@ -14,7 +14,7 @@ from newsplus.testing import make_app
 from notes_plugin import kinds_plugin
 from notes_plugin import plugin as notes
 
-CORE = ["districts", "users", "web", "notifications", "content"]
+CORE = ["districts", "events", "users", "web", "notifications", "content"]
 
 
 def module(name: str, **attributes) -> types.ModuleType:

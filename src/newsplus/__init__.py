@@ -13,6 +13,8 @@ from newsplus.districts.scope import (
     district_scope,
 )
 from newsplus.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
+from newsplus.events.jobs import Job
+from newsplus.events.outbox import Event, publish
 from newsplus.hookspecs import hookimpl, hookspec
 from newsplus.notifications.channels import Channel, Message, deliver
 from newsplus.runtime import Newsplus, NewsplusDep
@@ -30,9 +32,11 @@ __all__ = [
     "DemoData",
     "DistrictTable",
     "DomainError",
+    "Event",
     "Forbidden",
     "HomeTile",
     "InvalidInput",
+    "Job",
     "MenuItem",
     "Message",
     "Newsplus",
@@ -56,6 +60,7 @@ __all__ = [
     "hookspec",
     "load_settings",
     "page",
+    "publish",
     "requires",
     "signed_in",
     "staff",

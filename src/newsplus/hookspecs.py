@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from litestar.config.app import AppConfig
     from litestar.types import ControllerRouterHandler
 
+    from newsplus.events.jobs import Job
+    from newsplus.events.outbox import Event
     from newsplus.notifications.channels import Channel
     from newsplus.runtime import Newsplus
     from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
@@ -73,6 +75,16 @@ def register_notification_channels(newsplus: Newsplus) -> list[Channel]:
 
 
 @hookspec
+def register_events() -> list[type[Event]]:
+    """Return the plugin's domain event types (Event subclasses tagged ``<plugin>.<past_tense>``)."""
+
+
+@hookspec
+def register_jobs() -> list[Job]:
+    """Return scheduled jobs (every N seconds, cron, or once at a time), run by exactly one worker."""
+
+
+@hookspec
 def register_commands() -> list[click.Command]:
     """Return click commands added to the ``newsplus`` command line."""
 
@@ -110,6 +122,11 @@ def startup(newsplus: Newsplus) -> Awaitable[None] | None:
 @hookspec
 def shutdown(newsplus: Newsplus) -> Awaitable[None] | None:
     """Run when the app stops (before the database is closed); may return an awaitable."""
+
+
+@hookspec
+def handle_event(event: Event, newsplus: Newsplus) -> Awaitable[None] | None:
+    """React to a committed domain event (at least once: use ``event.key`` to ignore repeats)."""
 
 
 @hookspec

@@ -7,6 +7,7 @@ plugins it needs) and ``requires_newsplus`` (a version specifier such as ``">=0.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 import sys
@@ -27,6 +28,7 @@ __all__ = [
     "import_plugin_modules",
     "installed_plugins",
     "make_plugin_manager",
+    "maybe_await",
     "plugin_name",
 ]
 
@@ -34,6 +36,7 @@ ENTRY_POINT_GROUP = "newsplus"
 
 DEFAULT_PLUGINS: dict[str, str] = {
     "districts": "newsplus.districts.plugin",
+    "events": "newsplus.events.plugin",
     "users": "newsplus.users.plugin",
     "web": "newsplus.web.plugin",
     "notifications": "newsplus.notifications.plugin",
@@ -45,6 +48,11 @@ logger = logging.getLogger("newsplus.plugins")
 
 class PluginError(Exception):
     """A plugin that cannot be loaded: unknown, incompatible, or missing what it depends on."""
+
+
+async def maybe_await(value: Any) -> Any:
+    """Await a hook result when it is awaitable (hooks may return coroutines)."""
+    return await value if inspect.isawaitable(value) else value
 
 
 def installed_plugins() -> dict[str, Any]:

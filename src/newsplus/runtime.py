@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,16 +12,14 @@ from piccolo.engine.base import Engine
 from newsplus import db
 from newsplus.districts.directory import DistrictDirectory
 from newsplus.districts.rls import set_connection_district
-from newsplus.plugins import import_plugin_modules, make_plugin_manager
+from newsplus.events.dispatcher import Dispatcher
+from newsplus.events.jobs import Scheduler
+from newsplus.events.outbox import Event, event_name
+from newsplus.plugins import import_plugin_modules, make_plugin_manager, maybe_await
 from newsplus.settings import Settings, SettingsError, validate_plugin_settings
 from newsplus.types import Permission, Role
 
 __all__ = ["Newsplus", "NewsplusDep", "maybe_await"]
-
-
-async def maybe_await(value: Any) -> Any:
-    """Await a hook result when it is awaitable (hooks may return coroutines)."""
-    return await value if inspect.isawaitable(value) else value
 
 
 class Newsplus:
@@ -40,6 +37,9 @@ class Newsplus:
         self.piccolo_apps: list[str] = list(dict.fromkeys(self.collect("register_piccolo_apps")))
         self.engine: Engine = db.engine_from_url(settings.database.url, root=settings.root_path)
         self.registry = db.activate(self.engine, self.piccolo_apps)
+        self.event_types: dict[str, type[Event]] = {event_name(t): t for t in self.collect("register_events")}
+        self.dispatcher = Dispatcher(self, max_attempts=self.plugin_settings["events"].max_attempts)
+        self.scheduler = Scheduler(self, self.collect("register_jobs"))
         self.districts = DistrictDirectory()
         self.state: dict[str, Any] = {}
 

@@ -47,6 +47,8 @@ def make_settings(database_url: str, plugins: Sequence[str] = (), settings: dict
     raw.setdefault("site", {}).setdefault("secret", "test-secret-" + secrets.token_hex(8))
     raw.setdefault("database", {}).update(url=database_url, auto_migrate=True)
     plugin_tables = raw.pop("plugins", {})
+    # Tests deliver events and run jobs by hand (deliver_pending, run_due) unless they ask for the loops.
+    plugin_tables.setdefault("events", {}).setdefault("background", False)
     raw["plugins"] = {"enabled": list(plugins), **plugin_tables}
     return settings_from_dict(raw, environ={})
 

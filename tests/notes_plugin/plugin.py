@@ -13,17 +13,22 @@ from litestar.response import Template
 
 from newsplus import (
     DemoData,
+    Event,
     HomeTile,
     InvalidInput,
+    Job,
     MenuItem,
     Message,
     NewsplusDep,
     Permission,
     Role,
     anyone,
+    current_district,
     hookimpl,
     page,
+    publish,
     requires,
+    transaction,
 )
 from notes_plugin import hookspecs
 from notes_plugin.settings import NotesSettings
@@ -31,6 +36,25 @@ from notes_plugin.tables import Note
 
 name = "notes"
 requires_newsplus = ">=0.1"
+
+
+class NoteWritten(Event, frozen=True, tag="notes.note_written"):
+    """A note was written."""
+
+    note_id: int
+    body: str
+
+
+class Recorder:
+    """What the notes plugin's event handler and job saw (tests read and steer it)."""
+
+    def __init__(self) -> None:
+        self.events: list[NoteWritten] = []
+        self.fail_next = 0
+        self.job_runs: list[tuple[str, str]] = []
+
+
+recorder = Recorder()
 
 
 class NoteIn(msgspec.Struct):
@@ -44,8 +68,10 @@ async def add_note(newsplus: Any, body: str, author: int | None) -> int:
     limit = newsplus.plugin_settings["notes"].max_length
     if not body.strip() or len(body) > limit:
         raise InvalidInput("A note needs 1 to {limit} characters", limit=limit)
-    note = Note(body=body, author=author, created_at=datetime.now(UTC))
-    await note.save()
+    async with transaction():
+        note = Note(body=body, author=author, created_at=datetime.now(UTC))
+        await note.save()
+        await publish(newsplus, NoteWritten(note_id=note.id, body=body), actor=author)
     return note.id
 
 
@@ -213,3 +239,37 @@ def menu_items(request: Request, user: Any) -> list[MenuItem]:
 def extra_template_vars(request: Request, template: str) -> dict[str, Any]:
     """A variable every page gets."""
     return {"notes_banner": "notes-enabled"}
+
+
+@hookimpl
+def register_events() -> list[type[Event]]:
+    """The notes plugin's one event."""
+    return [NoteWritten]
+
+
+@hookimpl
+def handle_event(event: Event, newsplus: Any):
+    """Record note events; fail on purpose while the recorder says so."""
+
+    async def handle() -> None:
+        if not isinstance(event, NoteWritten):
+            return
+        if recorder.fail_next > 0:
+            recorder.fail_next -= 1
+            raise ConnectionError("search index unavailable")
+        recorder.events.append(event)
+
+    return handle()
+
+
+async def count_notes(newsplus: Any) -> None:
+    """Record which district the job ran for, and how many notes it has."""
+    recorder.job_runs.append((current_district().slug, str(await Note.count())))
+
+
+@hookimpl
+def register_jobs() -> list[Job]:
+    """A job that counts notes every minute, in every district."""
+    from datetime import timedelta
+
+    return [Job(name="notes.count", run=count_notes, every=timedelta(minutes=1), description="Count notes")]

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from newsplus import db
+from newsplus.clock import now
 from newsplus.errors import InvalidInput, RateLimited, Unauthenticated
 from newsplus.notifications.channels import Message, deliver
 from newsplus.users.access import CurrentUser
@@ -42,11 +43,6 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 _hasher = PasswordHasher()
 # A hash to verify against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash("newsplus-dummy-password")
-
-
-def now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
 
 
 def token_hash(token: str) -> str:

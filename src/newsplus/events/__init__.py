@@ -1,0 +1,1 @@
+"""Domain events (a transactional outbox delivered at least once) and scheduled jobs."""

@@ -1,0 +1,218 @@
+"""Delivering the outbox: each delivery is claimed by one worker, run in its district, retried with back-off.
+
+A delivery's target names who receives it: ``plugin:<name>`` calls that plugin's ``handle_event``; other
+kinds (``webhook:<id>``) are added by core plugins with ``add_target_kind``. A failing delivery is retried
+after 5 s, 10 s, 20 s … (at most an hour apart) and marked failed after ``max_attempts``; failed ones are
+listed in the desk and can be retried by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from newsplus.clock import now
+from newsplus.districts.scope import CurrentDistrict, all_districts, district_scope
+from newsplus.events.outbox import Event, decode_event
+from newsplus.events.tables import Delivery, EventRecord
+from newsplus.plugins import maybe_await
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+__all__ = ["Dispatcher", "TargetKind"]
+
+logger = logging.getLogger("newsplus.events")
+
+TargetKind = Callable[[str, Event, "Newsplus"], Awaitable[Any]]
+"""Delivers an event to one target of a kind; ``(target_id, event, newsplus)``; raises to retry."""
+
+
+class Dispatcher:
+    """Claims due deliveries and runs them; one per process, looping in the background when started."""
+
+    def __init__(self, newsplus: Newsplus, *, max_attempts: int = 10, claim_seconds: int = 120) -> None:
+        self.newsplus = newsplus
+        self.max_attempts = max_attempts
+        self.claim = timedelta(seconds=claim_seconds)
+        self.kinds: dict[str, TargetKind] = {"plugin": self._to_plugin}
+        self.subscribers: list[Callable[[str], list[str]]] = []
+        self.worker = f"{os.getpid()}-{id(self)}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._handlers = {impl.plugin_name: impl for impl in newsplus.pm.hook.handle_event.get_hookimpls()}
+
+    # -- targets -----------------------------------------------------------------------------------------
+
+    def add_target_kind(
+        self, kind: str, deliver: TargetKind, subscribed: Callable[[str], list[str]] | None = None
+    ) -> None:
+        """Teach the dispatcher a kind of target; ``subscribed(event_name)`` lists targets to add on publish."""
+        self.kinds[kind] = deliver
+        if subscribed is not None:
+            self.subscribers.append(subscribed)
+
+    def targets_for(self, name: str) -> list[str]:
+        """Who receives a newly published event: every handle_event plugin, then subscribed targets."""
+        targets = [f"plugin:{plugin}" for plugin in self._handlers]
+        for subscribed in self.subscribers:
+            targets += subscribed(name)
+        return targets
+
+    async def _to_plugin(self, plugin: str, event: Event, newsplus: Newsplus) -> None:
+        impl = self._handlers.get(plugin)
+        if impl is not None:  # a plugin that was disabled since: nothing to do
+            await maybe_await(
+                impl.function(**{k: v for k, v in {"event": event, "newsplus": newsplus}.items() if k in impl.argnames})
+            )
+
+    # -- delivery ----------------------------------------------------------------------------------------
+
+    async def _claim(self, limit: int) -> list[dict[str, Any]]:
+        moment = now()
+        due = (
+            (Delivery.status == "pending")
+            & (Delivery.next_attempt_at <= moment)
+            & (Delivery.claimed_until.is_null() | (Delivery.claimed_until < moment))
+        )
+        with all_districts():
+            ids = [r["id"] for r in await Delivery.select(Delivery.id).where(due).order_by(Delivery.id).limit(limit)]
+            if not ids:
+                return []
+            # The conditional update is the claim: a row another worker claimed first no longer matches.
+            claimed = (
+                await Delivery.update({Delivery.claimed_until: moment + self.claim})
+                .where(due & Delivery.id.is_in(ids))
+                .returning(Delivery.id)
+            )
+            if not claimed:
+                return []
+            return (
+                await Delivery.select(
+                    Delivery.id,
+                    Delivery.target,
+                    Delivery.attempts,
+                    Delivery.district,
+                    Delivery.district.slug,
+                    Delivery.district.name,
+                    Delivery.event.name,
+                    Delivery.event.payload,
+                )
+                .where(Delivery.id.is_in([c["id"] for c in claimed]))
+                .order_by(Delivery.id)
+            )
+
+    async def _run(self, row: dict[str, Any]) -> bool:
+        district = CurrentDistrict(id=row["district"], slug=row["district.slug"], name=row["district.name"])
+        kind, _, target = row["target"].partition(":")
+        attempts = row["attempts"] + 1
+        try:
+            with district_scope(district):
+                event = decode_event(self.newsplus, row["event.name"], row["event.payload"])
+                deliver = self.kinds.get(kind)
+                if deliver is None:
+                    raise LookupError(f"no target kind {kind!r}")
+                await deliver(target, event, self.newsplus)
+        except Exception as exc:  # any failure is retried; the error is kept for the desk
+            error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            failed = attempts >= self.max_attempts
+            delay = timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))
+            logger.warning("delivery %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, error)
+            with all_districts():
+                await Delivery.update(
+                    {
+                        Delivery.status: "failed" if failed else "pending",
+                        Delivery.attempts: attempts,
+                        Delivery.last_error: error,
+                        Delivery.next_attempt_at: now() + delay,
+                        Delivery.claimed_until: None,
+                    }
+                ).where(Delivery.id == row["id"])
+            return False
+        with all_districts():
+            await Delivery.update(
+                {
+                    Delivery.status: "done",
+                    Delivery.attempts: attempts,
+                    Delivery.done_at: now(),
+                    Delivery.claimed_until: None,
+                }
+            ).where(Delivery.id == row["id"])
+        return True
+
+    async def deliver_pending(self, limit: int = 100) -> int:
+        """Deliver what is due now (one batch); return how many deliveries succeeded."""
+        return sum([await self._run(row) for row in await self._claim(limit)])
+
+    async def retry(self, delivery_id: int) -> None:
+        """Put a failed delivery back in the queue (from the desk)."""
+        await Delivery.update(
+            {Delivery.status: "pending", Delivery.attempts: 0, Delivery.next_attempt_at: now()}
+        ).where(Delivery.id == delivery_id)
+        self.wake()
+
+    # -- background loop ---------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due deliveries now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self, poll_seconds: float) -> None:
+        """Run the delivery loop in the background of this process."""
+        self._task = asyncio.create_task(self._loop(poll_seconds), name="newsplus-events")
+
+    async def stop(self) -> None:
+        """Stop the loop (a delivery in progress is finished or, if cancelled, retried later)."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _loop(self, poll_seconds: float) -> None:
+        while True:
+            try:
+                if await self.deliver_pending():
+                    continue
+            except Exception:  # the database may be briefly unavailable; keep the loop alive
+                logger.exception("event delivery loop failed; retrying")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+                await asyncio.sleep(0.05)  # let the publishing transaction commit
+            except TimeoutError:
+                pass
+
+
+async def event_log(status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Recent deliveries of the current district, newest first, for the desk."""
+    query = (
+        Delivery.select(
+            Delivery.id,
+            Delivery.target,
+            Delivery.status,
+            Delivery.attempts,
+            Delivery.next_attempt_at,
+            Delivery.last_error,
+            Delivery.done_at,
+            Delivery.event.name,
+            Delivery.event.created_at,
+        )
+        .order_by(Delivery.id, ascending=False)
+        .limit(limit)
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    return await query
+
+
+async def event_count(name: str) -> int:
+    """How many events of a name the current district has published."""
+    return await EventRecord.count().where(EventRecord.name == name)

@@ -1,0 +1,79 @@
+"""Domain events: typed Structs written to an outbox in the caller's transaction, delivered after commit.
+
+A plugin defines its events as subclasses of ``Event`` tagged ``<plugin>.<past_tense>`` and returns them
+from ``register_events``. ``publish`` writes the event and one delivery per target in the current
+transaction: a rolled-back change publishes nothing, a committed one is delivered even if the process
+dies first (the dispatcher finds it after restart).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from newsplus.clock import now
+from newsplus.events.tables import Delivery, EventRecord
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+__all__ = ["Event", "UnknownEvent", "decode_event", "event_name", "publish"]
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
+    """Base of domain events. ``key`` (idempotency), ``actor`` and ``occurred_at`` are set by publish."""
+
+    key: str = ""
+    actor: int | None = None
+    occurred_at: datetime | None = None
+
+
+class UnknownEvent(LookupError):
+    """An event type that no enabled plugin registered."""
+
+
+def event_name(event_type: type[Event] | Event) -> str:
+    """The registered name of an event type (its tag), e.g. ``wenzheng.inquiry_dispatched``."""
+    cls = event_type if isinstance(event_type, type) else type(event_type)
+    tag = cls.__struct_config__.tag
+    if not isinstance(tag, str) or "." not in tag:
+        raise UnknownEvent(f"{cls.__name__} needs a tag '<plugin>.<past_tense>': class {cls.__name__}(Event, tag=…)")
+    return tag
+
+
+def decode_event(newsplus: Newsplus, name: str, payload: str | bytes) -> Event:
+    """Turn a stored payload back into its Event Struct."""
+    event_type = newsplus.event_types.get(name)
+    if event_type is None:
+        raise UnknownEvent(f"event {name!r} is not registered by any enabled plugin")
+    return msgspec.json.decode(payload, type=event_type)
+
+
+async def publish(newsplus: Newsplus, event: Event, *, actor: int | None = None) -> Event:
+    """Write an event to the outbox (inside the caller's transaction, if any); return it with its key."""
+    name = event_name(event)
+    if newsplus.event_types.get(name) is not type(event):
+        raise UnknownEvent(f"event {name!r} is not registered: return its class from register_events")
+    stamped = msgspec.structs.replace(event, key=uuid.uuid4().hex, actor=actor, occurred_at=now())
+    record = EventRecord(
+        name=name, key=stamped.key, payload=msgspec.json.encode(stamped).decode(), actor=actor, created_at=now()
+    )
+    await record.save()
+    await enqueue(record.id, newsplus.dispatcher.targets_for(name))
+    newsplus.dispatcher.wake()
+    return stamped
+
+
+async def enqueue(event_id: int, targets: list[str], *, when: datetime | None = None) -> None:
+    """Add deliveries of a stored event to more targets (a webhook subscribed to it, say)."""
+    if targets:
+        moment = when or now()
+        await Delivery.insert(*[Delivery(event=event_id, target=t, next_attempt_at=moment) for t in targets])
+
+
+def payload_of(event: Event) -> dict[str, Any]:
+    """An event as a plain dict (for webhooks and the desk's delivery log)."""
+    return msgspec.to_builtins(event)

@@ -1,0 +1,254 @@
+"""Domain events through the outbox, and scheduled jobs that exactly one worker runs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from litestar.testing import TestClient
+
+from newsplus import Event, Job, db, publish
+from newsplus.clock import frozen_clock
+from newsplus.districts.scope import all_districts, district_scope
+from newsplus.events.outbox import UnknownEvent
+from newsplus.events.tables import Delivery, EventRecord, JobRun
+from newsplus.testing import bearer, call, login_staff, make_app, running
+from notes_plugin import plugin as notes
+from notes_plugin.tables import Note
+
+TWO_DISTRICTS = {
+    "site": {"district": "changping", "district_name": "昌平区"},
+    "districts": [{"slug": "yanqing", "name": "延庆区", "hosts": ["yanqing.example"]}],
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_recorder():
+    notes.recorder.__init__()
+    yield notes.recorder
+
+
+def test_register_events_names_each_event_type(newsplus_app) -> None:
+    app = newsplus_app([notes])
+    assert app.state.newsplus.event_types == {"notes.note_written": notes.NoteWritten}
+
+
+async def test_an_event_committed_with_its_change_reaches_handle_event(newsplus_app) -> None:
+    async with running(newsplus_app([notes])) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            note_id = await notes.add_note(newsplus, "路灯坏了", None)
+            assert notes.recorder.events == []  # nothing is delivered inside the request
+            assert await newsplus.dispatcher.deliver_pending() == 1
+        [event] = notes.recorder.events
+        assert (event.note_id, event.body) == (note_id, "路灯坏了")
+        assert len(event.key) == 32 and event.occurred_at is not None
+        with district_scope(newsplus.districts.primary):
+            assert await newsplus.dispatcher.deliver_pending() == 0  # delivered once
+
+
+async def test_an_event_in_a_rolled_back_transaction_is_never_delivered(newsplus_app) -> None:
+    async with running(newsplus_app([notes])) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            with pytest.raises(RuntimeError):
+                async with db.transaction():
+                    await Note.insert(Note(body="草稿", created_at=datetime.now(UTC)))
+                    await publish(newsplus, notes.NoteWritten(note_id=1, body="草稿"))
+                    raise RuntimeError("the change failed")
+            assert await EventRecord.count() == 0 and await Note.count() == 0
+            assert await newsplus.dispatcher.deliver_pending() == 0
+    assert notes.recorder.events == []
+
+
+async def test_a_committed_event_survives_a_stop_before_delivery(newsplus_database_url: str) -> None:
+    async with running(make_app([notes], database_url=newsplus_database_url)) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            await notes.add_note(newsplus, "停机前写的", None)
+    assert notes.recorder.events == []  # the process stopped before delivering
+    async with running(make_app([notes], database_url=newsplus_database_url)) as restarted:
+        assert await restarted.dispatcher.deliver_pending() == 1
+    assert [e.body for e in notes.recorder.events] == ["停机前写的"]
+
+
+async def test_failed_deliveries_are_retried_with_back_off_then_marked_failed(newsplus_app) -> None:
+    app = newsplus_app([notes], settings={"plugins": {"events": {"max_attempts": 3}}})
+    start = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+    with frozen_clock(start) as clock:
+        async with running(app) as newsplus:
+            with district_scope(newsplus.districts.primary):
+                notes.recorder.fail_next = 1
+                await notes.add_note(newsplus, "第一次失败", None)
+                assert await newsplus.dispatcher.deliver_pending() == 0
+                [row] = await Delivery.select().where(Delivery.target == "plugin:notes")
+                assert (row["status"], row["attempts"]) == ("pending", 1)
+                assert row["next_attempt_at"] == start + timedelta(seconds=5)
+                assert "search index unavailable" in row["last_error"]
+                assert await newsplus.dispatcher.deliver_pending() == 0  # not due yet
+                clock.advance(seconds=5)
+                assert await newsplus.dispatcher.deliver_pending() == 1
+                assert [e.body for e in notes.recorder.events] == ["第一次失败"]
+
+                notes.recorder.fail_next = 3
+                await notes.add_note(newsplus, "一直失败", None)
+                for wait in (0, 5, 10):
+                    clock.advance(seconds=wait)
+                    await newsplus.dispatcher.deliver_pending()
+                [failed] = await Delivery.select().where(Delivery.status == "failed")
+                assert failed["attempts"] == 3
+                # A person retries it from the desk once the cause is fixed.
+                await newsplus.dispatcher.retry(failed["id"])
+                assert await newsplus.dispatcher.deliver_pending() == 1
+    assert [e.body for e in notes.recorder.events] == ["第一次失败", "一直失败"]
+
+
+def test_failed_deliveries_are_visible_and_retryable_in_the_desk(newsplus_app) -> None:
+    app = newsplus_app([notes], settings={"plugins": {"events": {"max_attempts": 1}}})
+    with TestClient(app) as client:
+        admin = login_staff(client, "admin")
+        notes.recorder.fail_next = 1
+        client.post("/api/v1/notes", json={"body": "投递失败"}, headers=bearer(admin))
+        call(client, app.state.newsplus.dispatcher.deliver_pending)
+        failed = client.get("/api/v1/events/deliveries", params={"status": "failed"}, headers=bearer(admin)).json()
+        assert [(d["event.name"], d["target"], d["attempts"]) for d in failed] == [
+            ("notes.note_written", "plugin:notes", 1)
+        ]
+        assert "search index unavailable" in failed[0]["last_error"]
+        client.cookies["newsplus_session"] = admin
+        page = client.get("/desk/events?status=failed", headers={"accept": "text/html"}).text
+        assert "notes.note_written" in page and "search index unavailable" in page and "重试" in page
+        retried = client.post(f"/api/v1/events/deliveries/{failed[0]['id']}/retry", headers=bearer(admin))
+        assert retried.status_code == 204
+        assert call(client, app.state.newsplus.dispatcher.deliver_pending) == 1
+        assert client.get("/api/v1/events/deliveries", params={"status": "failed"}, headers=bearer(admin)).json() == []
+        editor = login_staff(client, "editor", roles=("editor",))
+        assert client.get("/api/v1/events/deliveries", headers=bearer(editor)).status_code == 403
+
+
+async def test_publishing_an_unregistered_event_is_refused(newsplus_app) -> None:
+    class Stray(Event, frozen=True, tag="notes.stray_happened"):
+        pass
+
+    class Untagged(Event, frozen=True):
+        pass
+
+    async with running(newsplus_app([notes])) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            with pytest.raises(UnknownEvent, match="not registered"):
+                await publish(newsplus, Stray())
+            with pytest.raises(UnknownEvent, match="needs a tag"):
+                await publish(newsplus, Untagged())
+
+
+async def test_handle_event_runs_in_the_events_own_district(newsplus_app) -> None:
+    seen: list[str] = []
+
+    async def record(target, event, newsplus):
+        from newsplus import current_district
+
+        seen.append(current_district().slug)
+
+    async with running(newsplus_app([notes], settings=TWO_DISTRICTS)) as newsplus:
+        newsplus.dispatcher.add_target_kind("probe", record, lambda name: ["probe:1"])
+        for slug in ("yanqing", "changping"):
+            with district_scope(newsplus.districts.by_slug[slug]):
+                await notes.add_note(newsplus, slug, None)
+        assert await newsplus.dispatcher.deliver_pending() == 4
+    assert seen == ["yanqing", "changping"]
+
+
+# -- jobs ---------------------------------------------------------------------------------------------------
+
+
+async def test_register_jobs_runs_each_slot_once_in_every_district(newsplus_app) -> None:
+    moment = datetime(2026, 11, 26, 0, 0, 30, tzinfo=UTC)
+    with frozen_clock(moment) as clock:
+        async with running(newsplus_app([notes], settings=TWO_DISTRICTS)) as newsplus:
+            with district_scope(newsplus.districts.by_slug["yanqing"]):
+                await notes.add_note(newsplus, "延庆", None)
+            assert await newsplus.scheduler.run_due() == ["notes.count"]
+            assert sorted(notes.recorder.job_runs) == [("changping", "0"), ("yanqing", "1")]
+            assert await newsplus.scheduler.run_due() == []  # the same minute: already run
+            clock.advance(minutes=1)
+            assert await newsplus.scheduler.run_due() == ["notes.count"]
+            assert len(notes.recorder.job_runs) == 4
+
+
+async def test_several_workers_run_a_due_slot_exactly_once(newsplus_app) -> None:
+    from newsplus.events.jobs import Scheduler
+
+    runs: list[int] = []
+
+    async def tick(newsplus) -> None:
+        runs.append(1)
+        await asyncio.sleep(0.01)
+
+    job = Job(name="test.tick", run=tick, every=timedelta(seconds=30), per_district=False)
+    with frozen_clock(datetime(2026, 11, 26, 0, 0, 45, tzinfo=UTC)):
+        async with running(newsplus_app()) as newsplus:
+            workers = [Scheduler(newsplus, [job]) for _ in range(8)]
+            results = await asyncio.gather(*(w.run_due() for w in workers))
+            assert sum(len(r) for r in results) == 1 and runs == [1]
+            with all_districts():
+                assert await JobRun.count().where(JobRun.job == "test.tick") == 1
+
+
+async def test_cron_jobs_follow_the_sites_time_zone_and_at_jobs_run_once(newsplus_app) -> None:
+    ran: list[str] = []
+
+    async def morning(newsplus) -> None:
+        ran.append("morning")
+
+    async def once(newsplus) -> None:
+        ran.append("once")
+
+    jobs = [
+        Job(name="test.morning", run=morning, cron="0 8 * * 1", per_district=False),  # Mondays 08:00 Beijing
+        Job(name="test.once", run=once, at=datetime(2026, 11, 30, 0, 5, tzinfo=UTC), per_district=False),
+    ]
+    from newsplus.events.jobs import Scheduler
+
+    with frozen_clock(datetime(2026, 11, 29, 23, 59, tzinfo=UTC)) as clock:  # Monday 07:59 in Beijing
+        async with running(newsplus_app()) as newsplus:
+            scheduler = Scheduler(newsplus, jobs)
+            assert await scheduler.run_due() == []
+            clock.advance(minutes=1)  # 08:00 Beijing
+            assert await scheduler.run_due() == ["test.morning"]
+            clock.advance(minutes=5)
+            assert await scheduler.run_due() == ["test.once"]
+            clock.advance(days=1)
+            assert await scheduler.run_due() == []  # Tuesday, and the one-off is done
+            clock.set(datetime(2026, 12, 7, 3, 0, tzinfo=UTC))  # Monday 11:00: 08:00 is past the grace hour
+            assert await scheduler.run_due() == []
+    assert ran == ["morning", "once"]
+
+
+def test_a_job_needs_exactly_one_valid_schedule() -> None:
+    async def nothing(newsplus) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="exactly one of every=, cron= or at="):
+        Job(name="x", run=nothing)
+    with pytest.raises(ValueError, match="invalid cron expression"):
+        Job(name="x", run=nothing, cron="every monday")
+
+
+async def test_a_failing_job_is_recorded_and_the_next_slot_still_runs(newsplus_app) -> None:
+    from newsplus.events.jobs import Scheduler
+
+    attempts: list[int] = []
+
+    async def flaky(newsplus) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("feed source down")
+
+    job = Job(name="test.flaky", run=flaky, every=timedelta(minutes=5), per_district=False)
+    with frozen_clock(datetime(2026, 11, 26, 1, 0, tzinfo=UTC)) as clock:
+        async with running(newsplus_app()) as newsplus:
+            scheduler = Scheduler(newsplus, [job])
+            await scheduler.run_due()
+            last = (await scheduler.last_runs())["test.flaky"]
+            assert "feed source down" in last["error"] and last["finished_at"] is not None
+            clock.advance(minutes=5)
+            await scheduler.run_due()
+            assert (await scheduler.last_runs())["test.flaky"]["error"] == ""
