@@ -150,8 +150,10 @@ def test_admin_creates_staff_who_sign_in_with_their_roles_and_department(newsplu
         assert profile["kind"] == "staff"
         assert profile["display_name"] == "张编辑"
         assert profile["roles"] == ["editor"]
-        assert "content.edit" in profile["permissions"]
-        assert "users.manage" not in profile["permissions"]
+        # A role held within a department grants its permissions there, not district-wide.
+        assert profile["permissions"] == []
+        assert "content.edit" in profile["department_permissions"][str(bureau)]
+        assert "users.manage" not in profile["department_permissions"][str(bureau)]
         assert profile["departments"] == [bureau]
         # An editor does not manage accounts.
         assert add_staff(client, token, "li", roles=["editor"]).status_code == 403
@@ -512,8 +514,19 @@ def test_creating_staff_through_the_desk_form_lists_them(newsplus_app) -> None:
 
 def test_desk_account_pages_are_closed_to_staff_without_the_permission(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
-        login_staff(client, "editor", roles=("editor",))  # sets the session cookie
+        client.cookies["newsplus_session"] = login_staff(client, "editor", roles=("editor",))
         for path in ("/desk/users", "/desk/departments"):
             refused = client.get(path, headers=HTML)
             assert refused.status_code == 403, path
             assert "您没有执行此操作的权限" in refused.text
+
+
+def test_a_role_held_within_a_department_grants_nothing_district_wide(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        admin = login_staff(client, "admin")
+        bureau = department(client, admin, "区城市管理委")
+        add_staff(client, admin, "local_admin", roles=["admin"], department=bureau)
+        local = sign_in(client, "local_admin")
+        assert me(client, local)["permissions"] == []
+        assert add_staff(client, local, "mallory", roles=["admin"]).status_code == 403
+        assert client.get("/api/v1/roles", headers=bearer(local)).status_code == 403

@@ -55,8 +55,14 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
-def write_config(folder: Path, text: str, name: str = "newsplus.toml") -> Path:
+def write_config(folder: Path, text: str, name: str = "newsplus.toml", *, secret: bool = True) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    if secret and "secret" not in text:  # every real deployment sets one; `serve` refuses to run without
+        text = (
+            text.replace("[site]\n", '[site]\nsecret = "test-secret"\n', 1)
+            if "[site]\n" in text
+            else (text + '\n[site]\nsecret = "test-secret"\n')
+        )
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
@@ -398,6 +404,15 @@ def test_serve_refuses_a_database_that_is_not_migrated(tmp_path: Path, no_servin
     config = sqlite_config(tmp_path)
     line = assert_clean_failure(run("serve", "--config", config), "not up to date", "run `newsplus migrate`")
     assert "Traceback" not in line
+
+
+def test_serve_refuses_to_run_without_a_shared_secret(tmp_path: Path, no_serving: None) -> None:
+    config = write_config(tmp_path, '[database]\nurl = "sqlite:///db.sqlite3"\n', secret=False)
+    assert_clean_failure(run("serve", "--config", config), "site.secret is not set")
+    debug = write_config(
+        tmp_path / "debug", '[site]\ndebug = true\n[database]\nurl = "sqlite:///db.sqlite3"\n', secret=False
+    )
+    assert_clean_failure(run("serve", "--config", debug), "not up to date")  # debug mode may do without
 
 
 def test_serve_answers_healthz_once_migrated(tmp_path: Path, servers: list) -> None:

@@ -40,23 +40,30 @@ def test_a_single_district_answers_on_every_host(newsplus_app) -> None:
 
 
 def test_same_phone_is_a_different_resident_in_each_district(newsplus_app) -> None:
+    from datetime import timedelta
+
+    from newsplus.clock import frozen_clock, now
+    from newsplus.testing import sms_codes
+
     app = newsplus_app(settings=TWO_DISTRICTS)
     with TestClient(app) as client:
         changping = login_resident(client, "13800000001")
-        yanqing_code = client.post("/api/v1/auth/code", json={"phone": "13800000001"}, headers=in_yanqing())
-        assert yanqing_code.status_code == 202  # the 60-second throttle is per district too
-        from newsplus.testing import sms_codes
-
-        code = sms_codes(app)[-1][1]
-        yanqing = client.post(
-            "/api/v1/auth/login/code", json={"phone": "13800000001", "code": code}, headers=in_yanqing()
-        ).json()["token"]
-        me_changping = client.get("/api/v1/me", headers=bearer(changping)).json()
-        me_yanqing = client.get("/api/v1/me", headers=in_yanqing(bearer(yanqing))).json()
-        assert me_changping["id"] != me_yanqing["id"]
-        # A token from one district means nothing in the other.
-        assert client.get("/api/v1/me", headers=in_yanqing(bearer(changping))).status_code == 401
-        assert client.get("/api/v1/me", headers=bearer(yanqing)).status_code == 401
+        # The one-code-a-minute throttle holds across the deployment: no district multiplies it.
+        too_soon = client.post("/api/v1/auth/code", json={"phone": "13800000001"}, headers=in_yanqing())
+        assert too_soon.status_code == 429
+        with frozen_clock(now() + timedelta(seconds=61)):
+            sent = client.post("/api/v1/auth/code", json={"phone": "13800000001"}, headers=in_yanqing())
+            assert sent.status_code == 202
+            code = sms_codes(app)[-1][1]
+            yanqing = client.post(
+                "/api/v1/auth/login/code", json={"phone": "13800000001", "code": code}, headers=in_yanqing()
+            ).json()["token"]
+            me_changping = client.get("/api/v1/me", headers=bearer(changping)).json()
+            me_yanqing = client.get("/api/v1/me", headers=in_yanqing(bearer(yanqing))).json()
+            assert me_changping["id"] != me_yanqing["id"]
+            # A token from one district means nothing in the other.
+            assert client.get("/api/v1/me", headers=in_yanqing(bearer(changping))).status_code == 401
+            assert client.get("/api/v1/me", headers=bearer(yanqing)).status_code == 401
 
 
 def test_api_lists_and_writes_stay_in_their_district(newsplus_app) -> None:
@@ -187,10 +194,22 @@ def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, newsplus_
                 with all_districts():
                     async with pool.acquire() as conn:
                         result["all"] = await conn.fetchval("SELECT count(*) FROM notes_note")
+                async with pool.acquire() as conn:  # outside any scope: the wall is closed
+                    result["unscoped"] = await conn.fetchval("SELECT count(*) FROM notes_note")
+                bare = await asyncpg.connect(url)  # a connection that never says its district
+                result["bare"] = await bare.fetchval("SELECT count(*) FROM notes_note")
+                await bare.close()
                 return result
             finally:
                 await pool.close()
 
         seen = client.blocking_portal.call(as_ordinary_role)
-        assert seen == {"changping": "昌平", "yanqing": "延庆", "all": 2, "insert_other": "InsufficientPrivilegeError"}
+        assert seen == {
+            "changping": "昌平",
+            "yanqing": "延庆",
+            "all": 2,
+            "unscoped": 0,
+            "bare": 0,
+            "insert_other": "InsufficientPrivilegeError",
+        }
         assert changping_id != yanqing_id

@@ -147,8 +147,11 @@ async def test_handle_event_runs_in_the_events_own_district(newsplus_app) -> Non
 
         seen.append(current_district().slug)
 
+    async def subscribed(name: str) -> list[str]:
+        return ["probe:1"]
+
     async with running(newsplus_app([notes], settings=TWO_DISTRICTS)) as newsplus:
-        newsplus.dispatcher.add_target_kind("probe", record, lambda name: ["probe:1"])
+        newsplus.dispatcher.add_target_kind("probe", record, subscribed)
         for slug in ("yanqing", "changping"):
             with district_scope(newsplus.districts.by_slug[slug]):
                 await notes.add_note(newsplus, slug, None)

@@ -163,6 +163,27 @@ def test_register_notification_channels_falls_back_to_the_next_channel() -> None
     app = make_app([notes])
     with TestClient(app) as client:
         assert client.post("/api/v1/auth/code", json={"phone": "13700000000"}).status_code == 202
-        failing, log = app.state.newsplus.channels[0], app.state.newsplus.channels[-1]
+        failing, recording = app.state.newsplus.channels
         assert failing.name == "failing_sms" and len(failing.attempts) == 1
-        assert log.name == "sms_log" and log.sent[-1].to == "13700000000"
+        assert recording.name == "recording_sms" and recording.sent[-1].to == "13700000000"
+
+
+def test_register_notification_channels_retires_the_development_sms_channel() -> None:
+    """With a real provider registered, codes never fall back to being printed in the log."""
+    from newsplus import Channel, hookimpl
+
+    class Down:
+        name, kinds = "down_sms", frozenset({"sms"})
+
+        async def send(self, message) -> bool:
+            raise ConnectionError("provider down")
+
+    provider = module("provider", register_notification_channels=hookimpl(lambda newsplus: [Down()]))
+    app = make_app([provider])
+    assert [c.name for c in app.state.newsplus.channels] == ["down_sms"]
+    assert isinstance(app.state.newsplus.channels[0], Channel)
+    with TestClient(app) as client:
+        refused = client.post("/api/v1/auth/code", json={"phone": "13700000000"}, headers={"Accept-Language": "en"})
+    assert refused.status_code == 503
+    assert refused.json()["detail"] == "The sms service is unavailable; please try again later"
+    assert [c.name for c in make_app([]).state.newsplus.channels] == ["sms_log"]

@@ -18,10 +18,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from newsplus.i18n import Catalogues, package_dirs
+from newsplus.notifications.channels import usable_channels
 from newsplus.ratelimit import RateLimiter
 from newsplus.runtime import Newsplus
-from newsplus.settings import Settings, SettingsError, load_settings
+from newsplus.settings import Settings, SettingsError, load_settings, require_secret
 from newsplus.users.access import anyone, route_access
+from newsplus.users.middleware import COOKIELESS_WRITES
 from newsplus.version import __version__
 from newsplus.web.errors import EXCEPTION_HANDLERS
 from newsplus.web.templating import build_environment, static_folders
@@ -64,7 +66,9 @@ def create_app(
     folders = package_dirs(plugin for _, plugin in newsplus.pm.list_name_plugin())
     newsplus.catalogues = Catalogues(newsplus.settings.site.languages, folders)
     newsplus.templates = build_environment(newsplus, folders)
-    newsplus.channels = newsplus.collect("register_notification_channels", core_first=False, newsplus=newsplus)
+    newsplus.channels = usable_channels(
+        newsplus.collect("register_notification_channels", core_first=False, newsplus=newsplus)
+    )
     newsplus.limiter = RateLimiter()
     site = newsplus.settings.site
 
@@ -84,7 +88,7 @@ def create_app(
             cookie_name="newsplus_csrf",
             cookie_secure=site.secure_cookies,
             cookie_httponly=True,
-            exclude=["^/api/", "^/open311/", "^/healthz"],
+            exclude=[f"^{prefix}" for prefix in COOKIELESS_WRITES],
         ),
         openapi_config=OpenAPIConfig(
             title=f"{site.name} API",
@@ -108,4 +112,6 @@ def create_app(
 
 def app_from_env() -> Litestar:
     """The app for servers (``uvicorn --factory newsplus.app:app_from_env``): settings from NEWSPLUS_CONFIG."""
-    return create_app(load_settings(os.environ.get("NEWSPLUS_CONFIG")))
+    settings = load_settings(os.environ.get("NEWSPLUS_CONFIG"))
+    require_secret(settings)
+    return create_app(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import secrets
 from collections.abc import Callable
 from importlib.metadata import version as dist_version
 from pathlib import Path
@@ -18,7 +19,7 @@ from rich.table import Table
 from newsplus.db import DatabaseError
 from newsplus.plugins import DEFAULT_PLUGINS, PluginError, installed_plugins
 from newsplus.runtime import Newsplus
-from newsplus.settings import Settings, SettingsError, load_settings, settings_from_dict
+from newsplus.settings import Settings, SettingsError, load_settings, require_secret, settings_from_dict
 from newsplus.version import __version__
 
 console = Console()
@@ -104,20 +105,28 @@ def migrate(config_path: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option(
+    "--proxy-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated, or *).",
+)
 @fail_cleanly
-def serve(config_path: str, host: str, port: int, workers: int, reload: bool) -> None:
+def serve(config_path: str, host: str, port: int, workers: int, reload: bool, proxy_ips: str) -> None:
     """Serve the deployment with uvicorn (uvloop, several workers when asked)."""
     import uvicorn
 
     from newsplus import db
 
     settings = load_settings(config_path)
+    require_secret(settings)
     newsplus = Newsplus(settings)
 
     async def check() -> None:
         await newsplus.open_database()
         try:
-            if settings.database.auto_migrate:
+            if settings.database.auto_migrate:  # migrate once here, not in every worker
+                await newsplus.migrate()
                 return
             pending = await db.pending_migrations(newsplus.registry)
         finally:
@@ -135,6 +144,7 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool) ->
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        forwarded_allow_ips=proxy_ips,
         log_level="info",
     )
 
@@ -156,6 +166,11 @@ def demo_settings(db_path: str | None) -> Settings:
     raw = tomllib.loads(config.read_text(encoding="utf-8"))
     path = Path(db_path).resolve() if db_path else config.parent / ".data" / "demo.sqlite3"
     raw["database"] = {"url": f"sqlite:///{path}", "auto_migrate": True}
+    secret_file = path.parent / "demo-secret.txt"
+    if not secret_file.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+    raw.setdefault("site", {}).setdefault("secret", secret_file.read_text(encoding="utf-8").strip())
     return settings_from_dict(raw, root=config.parent)
 
 

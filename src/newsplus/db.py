@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import io
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +33,7 @@ __all__ = [
     "is_unique_violation",
     "transaction",
     "migrate",
+    "migration_lock",
     "open_pool",
     "pending_migrations",
 ]
@@ -136,6 +139,31 @@ async def pending_migrations(registry: AppRegistry) -> list[str]:
         ran = set(await Migration.get_migrations_which_ran(app_name=app_config.app_name))
         pending += [f"{app_config.app_name}:{i}" for i in ids if i not in ran]
     return pending
+
+
+MIGRATION_LOCK = 7_429_001  # the PostgreSQL advisory lock key newsplus migrations hold
+
+
+@contextlib.asynccontextmanager
+async def migration_lock(engine: Engine) -> AsyncIterator[None]:
+    """Hold the deployment-wide migration lock, so workers starting together migrate one at a time."""
+    if is_postgres(engine):
+        import asyncpg
+
+        connection = await asyncpg.connect(engine.config["dsn"])
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            yield
+        finally:
+            await connection.close()  # closing the session releases the lock
+        return
+    lock_path = Path(engine.path).with_name(Path(engine.path).name + ".migrate-lock")
+    handle = await asyncio.to_thread(open, lock_path, "a+b")
+    try:
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock
 
 
 async def migrate(registry: AppRegistry, progress: Callable[[str], None] | None = None) -> list[str]:

@@ -139,9 +139,10 @@ class Newsplus:
         """Apply pending migrations of every enabled app (and the PostgreSQL row-level policies)."""
         from newsplus.districts.rls import apply_row_level_security
 
-        applied = await db.migrate(self.registry, progress=progress)
-        if db.is_postgres(self.engine):
-            await apply_row_level_security(self.engine, self.registry)
+        async with db.migration_lock(self.engine):
+            applied = await db.migrate(self.registry, progress=progress)
+            if db.is_postgres(self.engine):
+                await apply_row_level_security(self.engine, self.registry)
         return applied
 
 

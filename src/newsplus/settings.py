@@ -30,6 +30,7 @@ __all__ = [
     "SettingsError",
     "SiteSettings",
     "load_settings",
+    "require_secret",
     "settings_from_dict",
 ]
 
@@ -84,6 +85,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     plugin_settings: dict[str, dict[str, Any]] = {}
     districts: tuple[DistrictSettings, ...] = ()
     root: str = "."
+    generated_secret: bool = False
 
     @property
     def root_path(self) -> Path:
@@ -166,8 +168,9 @@ def settings_from_dict(
     districts = _convert(raw.get("districts", []), tuple[DistrictSettings, ...], "districts")
     plugins = _convert(enabled, tuple[str, ...], "plugins.enabled")
     plugin_modules = _convert(modules, tuple[str, ...], "plugins.modules")
-    if not site.secret:
-        # A development secret: sessions do not survive a restart, which is what a demo wants.
+    generated = not site.secret
+    if generated:
+        # A one-process development secret; `newsplus serve` refuses to run on one outside debug mode.
         site = msgspec.structs.replace(site, secret=secrets.token_urlsafe(32))
     if not site.district_name:
         site = msgspec.structs.replace(site, district_name=site.district)
@@ -179,6 +182,7 @@ def settings_from_dict(
         plugin_settings=plugin_tables,
         districts=districts,
         root=str(root),
+        generated_secret=generated,
     )
 
 
@@ -203,6 +207,15 @@ def load_settings(path: str | Path | None = None, *, environ: dict[str, str] | N
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: invalid TOML: {exc}") from None
     return settings_from_dict(raw, root=path.resolve().parent, environ=environ)
+
+
+def require_secret(settings: Settings) -> None:
+    """Refuse to serve without a configured secret (each worker would invent its own) unless in debug mode."""
+    if settings.generated_secret and not settings.site.debug:
+        raise SettingsError(
+            "site.secret is not set: put a long random string in newsplus.toml or NEWSPLUS_SITE__SECRET "
+            "(every worker must share it), or set site.debug = true for development"
+        )
 
 
 def _convert(raw: Any, struct_type: Any, key: str) -> Any:

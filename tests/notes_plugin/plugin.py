@@ -94,6 +94,20 @@ async def notes_page(request: Request, newsplus: NewsplusDep) -> Template:
     return page(request, "notes/list.html", notes=notes, title=newsplus.plugin_settings["notes"].title)
 
 
+class RecordingChannel:
+    """An SMS "provider" that keeps what it sends (a real channel as far as the core can tell)."""
+
+    name = "recording_sms"
+    kinds = frozenset({"sms"})
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    async def send(self, message: Message) -> bool:
+        self.sent.append(message)
+        return True
+
+
 class FailingChannel:
     """An SMS channel that always fails, so delivery falls back to the next one."""
 
@@ -155,8 +169,8 @@ def register_roles() -> list[Role]:
 
 @hookimpl
 def register_notification_channels(newsplus: Any) -> list[Any]:
-    """A channel that fails, to prove the fallback."""
-    return [FailingChannel()]
+    """A provider that fails, then one that works: the fallback chain."""
+    return [FailingChannel(), RecordingChannel()]
 
 
 @hookimpl

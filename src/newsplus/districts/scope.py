@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 from piccolo.columns import ForeignKey, OnDelete, OnUpdate
 from piccolo.query.methods.delete import Delete, DeletionError
+from piccolo.query.methods.insert import Insert
+from piccolo.query.methods.update import Update
 from piccolo.table import Table
 
 from newsplus.districts.tables import District
@@ -90,6 +92,10 @@ def current_district_id() -> int | None:
     return current_district().id
 
 
+def _column_name(key: Any) -> str:
+    return key._meta.name if hasattr(key, "_meta") else str(key)
+
+
 class DistrictTable(Table):
     """Base of every table that holds one district's data: carries ``district`` and scopes every query."""
 
@@ -98,11 +104,15 @@ class DistrictTable(Table):
     def __init__(
         self, _data: dict | None = None, _ignore_missing: bool = False, _exists_in_db: bool = False, **kwargs: Any
     ) -> None:
-        if not _exists_in_db and "district" not in kwargs and not (_data and type(self).district in _data):
+        if not _exists_in_db:
             district_id = current_district_id()
-            if district_id is None:
-                raise DistrictScopeError(f"a new {type(self).__name__} row needs a district: set it explicitly")
-            kwargs["district"] = district_id
+            given = kwargs.get("district", (_data or {}).get(type(self).district))
+            if given is None:
+                if district_id is None:
+                    raise DistrictScopeError(f"a new {type(self).__name__} row needs a district: set it explicitly")
+                kwargs["district"] = district_id
+            elif district_id is not None and given != district_id:
+                raise DistrictScopeError(f"a {type(self).__name__} row cannot be made for another district")
         super().__init__(_data=_data, _ignore_missing=_ignore_missing, _exists_in_db=_exists_in_db, **kwargs)
 
     @classmethod
@@ -131,14 +141,20 @@ class DistrictTable(Table):
         return cls._scoped(super().exists())
 
     @classmethod
+    def insert(cls, *rows: Any) -> Any:
+        """Insert rows into the current district; rows made for another district are refused when it runs."""
+        query = _ScopedInsert(table=cls).returning(cls._meta.primary_key)
+        return query.add(*rows) if rows else query
+
+    @classmethod
     def update(
         cls, values: dict | None = None, force: bool = False, use_auto_update: bool = True, **kwargs: Any
     ) -> Any:
         """Update rows of the current district; a row never moves to another district this way."""
-        names = {getattr(k, "_meta", None) and k._meta.name or k for k in (values or {})} | set(kwargs)
-        if "district" in names:
-            raise DistrictScopeError("a row's district cannot be changed by update()")
-        query = super().update(values, force=force, use_auto_update=use_auto_update, **kwargs)
+        values = dict(values or {}, **kwargs)
+        if use_auto_update and cls._meta.auto_update_columns:
+            values.update(cls._meta.get_auto_update_values())
+        query = _ScopedUpdate(table=cls, force=force).values(values)
         return cls._scoped(query)
 
     @classmethod
@@ -149,6 +165,46 @@ class DistrictTable(Table):
         if district_id is not None:
             Delete.where(query, cls.district == district_id)
         return query
+
+
+class _ScopedUpdate(Update):
+    """An Update that refuses to change a row's district (``save()`` may repeat the current one)."""
+
+    def values(self, values: dict | None = None, **kwargs: Any) -> _ScopedUpdate:
+        """Set column values; ``district`` only to the district the row is already in."""
+        values = dict(values or {}, **kwargs)
+        for key in [k for k in values if _column_name(k) == "district"]:
+            district_id = current_district_id()
+            if district_id is None or values[key] != district_id:
+                raise DistrictScopeError("a row's district cannot be changed by update()")
+            del values[key]
+        return super().values(values)
+
+
+class _ScopedInsert(Insert):
+    """An Insert that checks, when it runs, that each row and what it points at belong to this district."""
+
+    async def run(self, node: str | None = None, in_pool: bool = True) -> Any:
+        """Check the rows, then insert them."""
+        district_id = current_district_id()
+        if district_id is not None:
+            for row in self.add_delegate._add:
+                if row.district != district_id:
+                    raise DistrictScopeError(f"a {type(row).__name__} row of another district cannot be added here")
+                await _check_references(row)
+        return await super().run(node=node, in_pool=in_pool)
+
+
+async def _check_references(row: DistrictTable) -> None:
+    """Refuse a foreign key that points at another district's row (the ORM wall's last gap)."""
+    for column in row._meta.foreign_key_columns:
+        target = column._foreign_key_meta.resolved_references
+        value = getattr(row, column._meta.name)
+        if column._meta.name == "district" or value is None or not issubclass(target, DistrictTable):
+            continue
+        value = getattr(value, "id", value)
+        if not await target.exists().where(target._meta.primary_key == value):
+            raise DistrictScopeError(f"{type(row).__name__}.{column._meta.name} points at no {target.__name__} here")
 
 
 class _ScopedDelete(Delete):

@@ -41,7 +41,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.claim = timedelta(seconds=claim_seconds)
         self.kinds: dict[str, TargetKind] = {"plugin": self._to_plugin}
-        self.subscribers: list[Callable[[str], list[str]]] = []
+        self.subscribers: list[Callable[[str], Awaitable[list[str]]]] = []
         self.worker = f"{os.getpid()}-{id(self)}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -57,11 +57,11 @@ class Dispatcher:
         if subscribed is not None:
             self.subscribers.append(subscribed)
 
-    def targets_for(self, name: str) -> list[str]:
+    async def targets_for(self, name: str) -> list[str]:
         """Who receives a newly published event: every handle_event plugin, then subscribed targets."""
         targets = [f"plugin:{plugin}" for plugin in self._handlers]
         for subscribed in self.subscribers:
-            targets += subscribed(name)
+            targets += await subscribed(name)
         return targets
 
     async def _to_plugin(self, plugin: str, event: Event, newsplus: Newsplus) -> None:

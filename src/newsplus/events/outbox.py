@@ -62,7 +62,7 @@ async def publish(newsplus: Newsplus, event: Event, *, actor: int | None = None)
         name=name, key=stamped.key, payload=msgspec.json.encode(stamped).decode(), actor=actor, created_at=now()
     )
     await record.save()
-    await enqueue(record.id, newsplus.dispatcher.targets_for(name))
+    await enqueue(record.id, await newsplus.dispatcher.targets_for(name))
     newsplus.dispatcher.wake()
     return stamped
 

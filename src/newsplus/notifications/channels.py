@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import msgspec
 
+from newsplus.errors import DomainError
+
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
-__all__ = ["Channel", "DeliveryFailed", "LogSMSChannel", "Message", "deliver"]
+__all__ = ["Channel", "DeliveryFailed", "LogSMSChannel", "Message", "deliver", "usable_channels"]
 
 logger = logging.getLogger("newsplus.notifications")
 
@@ -38,8 +40,10 @@ class Channel(Protocol):
         ...
 
 
-class DeliveryFailed(Exception):
-    """No channel could deliver a message."""
+class DeliveryFailed(DomainError):
+    """No channel could deliver a message (the caller sees 503 and may try again)."""
+
+    status_code = 503
 
 
 class LogSMSChannel:
@@ -47,6 +51,7 @@ class LogSMSChannel:
 
     name = "sms_log"
     kinds = frozenset({"sms"})
+    development = True
 
     def __init__(self, keep: int = 100) -> None:
         self.sent: deque[Message] = deque(maxlen=keep)
@@ -69,4 +74,13 @@ async def deliver(newsplus: Newsplus, message: Message) -> str:
                 return channel.name
         except Exception:  # a failing channel falls back to the next one
             logger.exception("channel %s failed to send a %s message", channel.name, message.kind)
-    raise DeliveryFailed(f"no channel could deliver a {message.kind} message")
+    raise DeliveryFailed("The {kind} service is unavailable; please try again later", kind=message.kind)
+
+
+def usable_channels(channels: list[Channel]) -> list[Channel]:
+    """Drop a development channel where a real one carries the same kind of message.
+
+    A provider that fails must not fall back to printing login codes into the server's log.
+    """
+    real = {kind for channel in channels if not getattr(channel, "development", False) for kind in channel.kinds}
+    return [c for c in channels if not (getattr(c, "development", False) and c.kinds <= real)]

@@ -1,7 +1,8 @@
 """Who may call a route: the signed-in user and the guards every route declares.
 
 Every route handler states its audience with exactly one of ``anyone``, ``signed_in``, ``staff`` or
-``requires("<plugin>.<verb>")`` in its guards; the app refuses to start when a route has none, or names a
+``requires("<plugin>.<verb>")`` in its guards. A role held within a department grants its permissions
+for that department only; the app refuses to start when a route has none, or names a
 permission nobody registered. Anonymous callers of a protected route get 401, others lacking the
 permission 403.
 """
@@ -31,6 +32,7 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
     roles: frozenset[str] = frozenset()
     permissions: frozenset[str] = frozenset()
     departments: frozenset[int] = frozenset()
+    department_permissions: dict[int, frozenset[str]] = {}
     session_id: int = 0
 
     @property
@@ -39,16 +41,25 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
         return self.kind == "staff"
 
     def can(self, permission: str) -> bool:
-        """Whether one of the user's roles grants this permission."""
+        """Whether a role the user holds district-wide grants this permission."""
         return permission in self.permissions
+
+    def can_in(self, permission: str, department: int | None) -> bool:
+        """Whether the user may do this for one department (district-wide, or through a role held there)."""
+        return self.can(permission) or permission in self.department_permissions.get(department or 0, ())
+
+    def departments_with(self, permission: str) -> frozenset[int]:
+        """The departments in which a role of the user grants this permission."""
+        return frozenset(d for d, granted in self.department_permissions.items() if permission in granted)
 
 
 class Access:
     """A guard that records who may call a route; ``permission`` is empty for the open levels."""
 
-    def __init__(self, level: str, permission: str = "") -> None:
+    def __init__(self, level: str, permission: str = "", in_department: bool = False) -> None:
         self.level = level
         self.permission = permission
+        self.in_department = in_department
 
     def __repr__(self) -> str:
         return f"requires({self.permission!r})" if self.permission else self.level
@@ -61,7 +72,9 @@ class Access:
             raise NotAuthorizedException("Please sign in first")
         if self.level == "staff" and not user.is_staff:
             raise PermissionDeniedException("This page is for staff only")
-        if self.permission and not user.can(self.permission):
+        if self.permission and not (
+            user.can(self.permission) or (self.in_department and user.departments_with(self.permission))
+        ):
             raise PermissionDeniedException("You do not have permission to do this")
 
 
@@ -70,9 +83,13 @@ signed_in = Access("signed_in")
 staff = Access("staff")
 
 
-def requires(permission: str) -> Access:
-    """A guard admitting only users whose roles grant ``permission``."""
-    return Access("permission", permission)
+def requires(permission: str, *, in_department: bool = False) -> Access:
+    """A guard admitting users whose district-wide roles grant ``permission``.
+
+    With ``in_department=True`` a role held within some department also admits the caller; the handler
+    must then limit the work to ``user.departments_with(permission)`` (a department sees only its own).
+    """
+    return Access("permission", permission, in_department)
 
 
 def route_access(handler: BaseRouteHandler) -> list[Access]:

@@ -47,6 +47,8 @@ async def create_staff(
     password_hash = await hash_password(password)
     for role in roles:
         _check_role(newsplus, role)
+    if department is not None and not await Department.exists().where(Department.id == department):
+        raise NotFound("No such department")
     try:
         async with db.transaction():
             user = User(

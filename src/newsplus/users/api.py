@@ -9,10 +9,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from newsplus.errors import Forbidden, NotFound
-from newsplus.runtime import NewsplusDep
+from newsplus.runtime import Newsplus, NewsplusDep
 from newsplus.users import accounts, auth
 from newsplus.users.access import CurrentUser, anyone, requires, signed_in
-from newsplus.users.middleware import cleared_session_cookie, client_of, session_cookie
+from newsplus.users.middleware import cleared_session_cookie, client_of
 from newsplus.users.schemas import (
     CodeLogin,
     CodeRequest,
@@ -43,16 +43,15 @@ def me_of(user: CurrentUser) -> Me:
         roles=sorted(user.roles),
         permissions=sorted(user.permissions),
         departments=sorted(user.departments),
+        department_permissions={str(d): sorted(p) for d, p in sorted(user.department_permissions.items())},
     )
 
 
-async def _logged_in(newsplus: NewsplusDep, token: str, user_id: int) -> Response[LoggedIn]:
+async def _logged_in(newsplus: Newsplus, token: str, user_id: int) -> Response[LoggedIn]:
     user = await auth.load_user(newsplus, user_id)
     assert user is not None
-    secure = newsplus.settings.site.secure_cookies
-    return Response(
-        LoggedIn(token=token, token_type="bearer", user=me_of(user)), cookies=[session_cookie(token, secure=secure)]
-    )
+    # No cookie here: the API is exempt from CSRF checks, so it must never be the way a browser gets a session.
+    return Response(LoggedIn(token=token, token_type="bearer", user=me_of(user)))
 
 
 @post("/auth/code", guards=[anyone], status_code=HTTP_202_ACCEPTED)

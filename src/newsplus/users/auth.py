@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from newsplus import db
 from newsplus.clock import now
+from newsplus.districts.scope import all_districts
 from newsplus.errors import InvalidInput, RateLimited, Unauthenticated
 from newsplus.notifications.channels import Message, deliver
 from newsplus.users.access import CurrentUser
@@ -78,70 +79,84 @@ async def check_password(password: str, stored: str) -> bool:
 
 
 async def send_login_code(newsplus: Newsplus, phone: str, address: str = "") -> int:
-    """Send a login code by SMS; return how many seconds it stays valid (limited per number and address)."""
+    """Send a login code by SMS; return how many seconds it stays valid.
+
+    At most one code per number and interval (across every district of the deployment), a daily cap per
+    number, and a cap per caller address.
+    """
     settings = newsplus.plugin_settings["users"]
     phone = normalise_phone(phone)
     newsplus.limiter.hit(f"code-ip:{address}", limit=20, per_seconds=3600)
-    recent = (
-        await VerificationCode.select(VerificationCode.created_at)
-        .where(VerificationCode.phone == phone)
-        .order_by(VerificationCode.id, ascending=False)
-        .limit(settings.codes_per_day)
-    )
     moment = now()
-    if recent and (moment - aware(recent[0]["created_at"])).total_seconds() < settings.code_interval_seconds:
-        wait = settings.code_interval_seconds - (moment - aware(recent[0]["created_at"])).total_seconds()
-        raise RateLimited("A code was sent moments ago; please wait before asking again", retry_after=int(wait) + 1)
-    day_ago = moment - timedelta(days=1)
-    if len(recent) >= settings.codes_per_day and aware(recent[-1]["created_at"]) > day_ago:
-        raise RateLimited("Too many codes for this number today", retry_after=3600)
-    code = "".join(secrets.choice("0123456789") for _ in range(settings.code_length))
-    await VerificationCode.insert(
-        VerificationCode(
-            phone=phone,
-            code_hash=token_hash(f"{phone}:{code}"),
-            created_at=moment,
-            expires_at=moment + timedelta(seconds=settings.code_ttl_seconds),
+    with all_districts():
+        today = await VerificationCode.count().where(
+            (VerificationCode.phone == phone) & (VerificationCode.created_at > moment - timedelta(days=1))
         )
-    )
+    if today >= settings.codes_per_day:
+        raise RateLimited("Too many codes for this number today", retry_after=3600)
+    interval = settings.code_interval_seconds
+    bucket = int(moment.timestamp()) // interval if interval else 0
+    code = "".join(secrets.choice("0123456789") for _ in range(settings.code_length))
+    try:
+        await VerificationCode.insert(
+            VerificationCode(
+                phone=phone,
+                code_hash=token_hash(f"{phone}:{code}"),
+                created_at=moment,
+                expires_at=moment + timedelta(seconds=settings.code_ttl_seconds),
+                slot=f"{phone}:{bucket}" if interval else None,
+            )
+        )
+    except Exception as exc:
+        if not db.is_unique_violation(exc):
+            raise
+        wait = (bucket + 1) * interval - moment.timestamp()
+        raise RateLimited(
+            "A code was sent moments ago; please wait before asking again", retry_after=int(wait) + 1
+        ) from None
     minutes = settings.code_ttl_seconds // 60
-    await deliver(
-        newsplus,
-        Message(
-            kind="sms",
-            to=phone,
-            category="login",
-            body=f"【{newsplus.settings.site.name}】验证码 {code}，{minutes} 分钟内有效。",
-        ),
-    )
+    body = f"【{newsplus.settings.site.name}】验证码 {code}，{minutes} 分钟内有效。"
+    await deliver(newsplus, Message(kind="sms", to=phone, category="login", body=body))
     return settings.code_ttl_seconds
 
 
 def aware(value: datetime) -> datetime:
+    """A datetime from the database as timezone-aware UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+MAX_GUESSES = 5
 
 
 async def _use_code(phone: str, code: str) -> None:
     latest = (
-        await VerificationCode.objects()
-        .where(
-            (VerificationCode.phone == phone) & (VerificationCode.used == False)  # noqa: E712
-        )
+        await VerificationCode.select(VerificationCode.id, VerificationCode.code_hash, VerificationCode.expires_at)
+        .where((VerificationCode.phone == phone) & (VerificationCode.used == False))  # noqa: E712
         .order_by(VerificationCode.id, ascending=False)
         .first()
     )
     if latest is None:
         raise Unauthenticated("No valid code for this number; please ask for a new one")
-    if aware(latest.expires_at) < now():
+    if aware(latest["expires_at"]) < now():
         raise Unauthenticated("The code has expired; please ask for a new one")
-    if latest.attempts >= 5:
+    # Every guess is claimed before it is checked, so guesses sent at once still count one by one.
+    this_code = VerificationCode.id == latest["id"]
+    claimed = await (
+        VerificationCode.update({VerificationCode.attempts: VerificationCode.attempts + 1})
+        .where(this_code & (VerificationCode.attempts < MAX_GUESSES) & (VerificationCode.used == False))  # noqa: E712
+        .returning(VerificationCode.id)
+    )
+    if not claimed:
         raise RateLimited("Too many wrong codes; please ask for a new one", retry_after=60)
-    if not hmac.compare_digest(latest.code_hash, token_hash(f"{phone}:{(code or '').strip()}")):
-        await VerificationCode.update({VerificationCode.attempts: VerificationCode.attempts + 1}).where(
-            VerificationCode.id == latest.id
-        )
+    if not hmac.compare_digest(latest["code_hash"], token_hash(f"{phone}:{(code or '').strip()}")):
         raise Unauthenticated("The code is wrong")
-    await VerificationCode.update({VerificationCode.used: True}).where(VerificationCode.id == latest.id)
+    used = await (
+        VerificationCode.update({VerificationCode.used: True})
+        .where(this_code & (VerificationCode.used == False))  # noqa: E712
+        .returning(VerificationCode.id)
+    )
+    if not used:
+        raise Unauthenticated("No valid code for this number; please ask for a new one")
 
 
 # -- sessions --------------------------------------------------------------------------------------------
@@ -177,6 +192,8 @@ async def login_with_code(
     newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
     await _use_code(phone, code)
     user = await User.objects().where(User.phone == phone).first() or await _create_resident(phone)
+    if user.kind != "resident":
+        raise Unauthenticated("This number belongs to a staff account; please sign in with your password")
     if not user.is_active:
         raise Unauthenticated("This account is disabled")
     return await _open_session(newsplus, user, client), user.id
@@ -202,12 +219,13 @@ async def login_with_password(
     """Sign a staff member in with username and password (limited per username and per address)."""
     username = (username or "").strip()
     newsplus.limiter.hit(f"login-ip:{address}", limit=30, per_seconds=900)
-    newsplus.limiter.hit(f"login-user:{username.lower()}", limit=10, per_seconds=900)
+    # Keyed by name and address: a stranger's wrong guesses cannot lock the owner out from elsewhere.
+    newsplus.limiter.hit(f"login-user:{username.lower()}:{address}", limit=10, per_seconds=900)
     user = await User.objects().where((User.username == username) & (User.kind == "staff")).first()
     valid = await check_password(password or "", user.password_hash if user else "")
     if user is None or not valid or not user.is_active:
         raise Unauthenticated("Wrong username or password")
-    newsplus.limiter.reset(f"login-user:{username.lower()}")
+    newsplus.limiter.reset(f"login-user:{username.lower()}:{address}")
     return await _open_session(newsplus, user, client), user.id
 
 
@@ -221,42 +239,44 @@ async def revoke_session(session_id: int, user_id: int) -> bool:
     return live
 
 
+USER_FIELDS = ("id", "kind", "display_name", "username", "phone", "street", "community", "is_active")
+
+
 async def load_current_user(newsplus: Newsplus, token: str) -> CurrentUser | None:
     """The user a session token belongs to, with roles and permissions; None when invalid or expired."""
-    session = (
-        await Session.select(Session.id, Session.user, Session.expires_at, Session.revoked_at)
+    session = await (
+        Session.select(
+            Session.id, Session.expires_at, Session.revoked_at, *(getattr(Session.user, f) for f in USER_FIELDS)
+        )
         .where(Session.token_hash == token_hash(token))
         .first()
     )
     if session is None or session["revoked_at"] is not None or aware(session["expires_at"]) < now():
         return None
-    return await load_user(newsplus, session["user"], session_id=session["id"])
+    return await _with_grants(newsplus, {f: session[f"user.{f}"] for f in USER_FIELDS}, session["id"])
 
 
 async def load_user(newsplus: Newsplus, user_id: int, session_id: int = 0) -> CurrentUser | None:
     """An active user with their roles and permissions; None when missing or disabled."""
-    row = (
-        await User.select(
-            User.id,
-            User.kind,
-            User.display_name,
-            User.username,
-            User.phone,
-            User.street,
-            User.community,
-            User.is_active,
-        )
-        .where(User.id == user_id)
-        .first()
-    )
-    if row is None or not row.pop("is_active"):
+    row = await User.select(*(getattr(User, f) for f in USER_FIELDS)).where(User.id == user_id).first()
+    return await _with_grants(newsplus, row, session_id) if row else None
+
+
+async def _with_grants(newsplus: Newsplus, row: dict, session_id: int) -> CurrentUser | None:
+    if not row.pop("is_active"):
         return None
+    user_id = row["id"]
     grants = await Grant.select(Grant.role, Grant.department).where(Grant.user == user_id)
-    roles = frozenset(g["role"] for g in grants)
+    district_wide = [g["role"] for g in grants if g["department"] is None]
+    by_department: dict[int, list[str]] = {}
+    for grant in grants:
+        if grant["department"] is not None:
+            by_department.setdefault(grant["department"], []).append(grant["role"])
     return CurrentUser(
         **row,
-        roles=roles,
-        permissions=newsplus.permissions_of(roles),
+        roles=frozenset(g["role"] for g in grants),
+        permissions=newsplus.permissions_of(district_wide),
         session_id=session_id,
-        departments=frozenset(g["department"] for g in grants if g["department"]),
+        departments=frozenset(by_department),
+        department_permissions={d: newsplus.permissions_of(r) for d, r in by_department.items()},
     )

@@ -11,6 +11,8 @@ from newsplus.users.auth import load_current_user
 
 SESSION_COOKIE = "newsplus_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+COOKIELESS_WRITES = ("/api/", "/open311/")
+"""Paths whose writes never act on the session cookie, and are therefore exempt from CSRF checks."""
 
 
 def _token(scope: Scope) -> str | None:
@@ -29,7 +31,7 @@ def _token(scope: Scope) -> str | None:
         return None
     # The JSON API takes the cookie only for reads (an EventSource cannot send headers); its writes need
     # the bearer token, so a forged cross-site form can never act with a resident's cookie there.
-    if scope["path"].startswith("/api/") and scope.get("method", "GET") not in SAFE_METHODS:
+    if scope["path"].startswith(COOKIELESS_WRITES) and scope.get("method", "GET") not in SAFE_METHODS:
         return None
     return cookie
 
@@ -38,6 +40,11 @@ class AuthenticationMiddleware(ASGIMiddleware):
     """Sets ``scope["user"]`` to the CurrentUser, or None for anonymous callers."""
 
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+
+    def should_bypass_for_scope(self, scope: Scope) -> bool:
+        """Static files and the health check never need to know who asks."""
+        path = scope["path"]
+        return path.startswith("/static/") or path == "/healthz"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         """Look the token up (inside the district scope) and pass the request on."""

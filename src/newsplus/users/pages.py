@@ -58,7 +58,7 @@ def _int(value: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdecimal()) or len(value) > 9:
         raise InvalidInput("Please choose from the list")
     return int(value)
 

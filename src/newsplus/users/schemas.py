@@ -49,10 +49,11 @@ class Me(msgspec.Struct):
     roles: list[str]
     permissions: list[str]
     departments: list[int]
+    department_permissions: dict[str, list[str]]
 
 
 class LoggedIn(msgspec.Struct):
-    """A new session: send ``token`` as ``Authorization: Bearer <token>``; pages use the cookie set alongside."""
+    """A new session: send ``token`` as ``Authorization: Bearer <token>`` (pages sign in through /login)."""
 
     token: str
     token_type: Literal["bearer"]

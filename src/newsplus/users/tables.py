@@ -50,7 +50,11 @@ class Session(DistrictTable, tablename="users_session"):
 
 
 class VerificationCode(DistrictTable, tablename="users_verification_code"):
-    """A login code sent to a phone: stored hashed, short-lived, with a cap on wrong guesses."""
+    """A login code sent to a phone: stored hashed, short-lived, with a cap on wrong guesses.
+
+    ``slot`` (the number and the minute it was sent in) is unique across districts: the claim that lets
+    one code, not ten sent at once, go out per number and interval.
+    """
 
     phone = Varchar(length=20, null=False, index=True)
     code_hash = Varchar(length=64, null=False)
@@ -58,3 +62,11 @@ class VerificationCode(DistrictTable, tablename="users_verification_code"):
     expires_at = Timestamptz(null=False)
     attempts = Integer(null=False, default=0)
     used = Boolean(null=False, default=False)
+    slot = Varchar(length=64, null=True, default=None)
+
+
+class UserTag(DistrictTable, tablename="users_tag"):
+    """A label on a user (志愿者, 独居老人 …) that notices and pop-ups can target."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade, on_update=OnUpdate.cascade, index=True)
+    tag = Varchar(length=64, null=False)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 from urllib.parse import quote
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from newsplus import db
 from newsplus.errors import DomainError, RateLimited
 from newsplus.web.render import page, translator_for
 
@@ -61,6 +64,15 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     return _answer(request, exc.status_code, detail, exc.extra, headers or None)
 
 
+def database_error_handler(request: Request, exc: Exception) -> Response:
+    """Input the database refused (a number out of range, a NUL byte, a reference to nothing): a 4xx, not a 500."""
+    _ = translator_for(request)
+    if db.is_unique_violation(exc):
+        return _answer(request, 409, _("This already exists"))
+    logger.info("database refused input on %s: %s", request.url.path, exc)
+    return _answer(request, 400, _("The request data is invalid"))
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     """An unexpected failure: logged with its traceback, answered without one."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -68,8 +80,12 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong on our side; please try again"))
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
+    OverflowError: database_error_handler,
+    sqlite3.IntegrityError: database_error_handler,
+    asyncpg.exceptions.DataError: database_error_handler,
+    asyncpg.exceptions.IntegrityConstraintViolationError: database_error_handler,
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
 }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -42,6 +44,15 @@ def build_environment(newsplus: Newsplus, package_dirs: list[Path]) -> jinja2.En
         lstrip_blocks=True,
         auto_reload=newsplus.settings.site.debug,
     )
+    zone = ZoneInfo(newsplus.settings.site.timezone)
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored UTC time as the district sees it (Asia/Shanghai unless configured otherwise)."""
+        if value is None:
+            return "—"
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone).strftime(fmt)
+
+    env.filters["localtime"] = localtime
     newsplus.hook.prepare_jinja2_environment(env=env, newsplus=newsplus)
     return env
 
