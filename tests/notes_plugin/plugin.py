@@ -91,7 +91,7 @@ async def create_note(request: Request, data: JSONBody[NoteIn], newsplus: Newspl
 async def notes_page(request: Request, newsplus: NewsplusDep) -> Template:
     """The notes page."""
     notes = await Note.select(Note.body).order_by(Note.id, ascending=False)
-    return page(request, "notes/list.html", notes=notes, title=newsplus.plugin_settings["notes"].title)
+    return await page(request, "notes/list.html", notes=notes, title=newsplus.plugin_settings["notes"].title)
 
 
 class RecordingChannel:

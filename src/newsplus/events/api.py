@@ -40,7 +40,7 @@ async def retry_delivery(delivery_id: FromPath[int], newsplus: NewsplusDep) -> N
 @get("/desk/events", guards=[MONITOR])
 async def deliveries_page(request: Request, status: FromQuery[str | None] = None) -> Template:
     """The delivery log: what went out, what is being retried, what failed."""
-    return page(request, "events/desk/deliveries.html", rows=await event_log(status), status=status or "")
+    return await page(request, "events/desk/deliveries.html", rows=await event_log(status), status=status or "")
 
 
 @post("/desk/events/{delivery_id:int}/retry", guards=[MONITOR], status_code=303)

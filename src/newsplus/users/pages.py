@@ -63,7 +63,7 @@ def _int(value: str) -> int | None:
     return int(value)
 
 
-def _login_page(
+async def _login_page(
     request: Request,
     form: LoginForm,
     *,
@@ -74,7 +74,7 @@ def _login_page(
 ) -> Template:
     _ = translator_for(request)
     message = _(error.detail, **error.params) if error else ""
-    return page(
+    return await page(
         request,
         "users/login.html",
         status_code=error.status_code if error else 200,
@@ -96,7 +96,7 @@ def _signed_in(newsplus: NewsplusDep, token: str, target: str) -> Redirect:
 @get("/login", guards=[anyone])
 async def login_page(request: Request, next: FromQuery[str] = "/") -> Template:
     """The sign-in page: residents by SMS code, staff by password."""
-    return _login_page(request, LoginForm(next=next))
+    return await _login_page(request, LoginForm(next=next))
 
 
 @post("/login/code/send", guards=[anyone], status_code=200)
@@ -106,8 +106,10 @@ async def login_send_code(request: Request, data: URLEncodedBody[LoginForm], new
         address, _ = client_of(request.scope)
         await auth.send_login_code(newsplus, data.phone, address)
     except DomainError as exc:
-        return _login_page(request, data, error=exc)
-    return _login_page(request, data, step="code", notice=translator_for(request)("A code was sent to your phone"))
+        return await _login_page(request, data, error=exc)
+    return await _login_page(
+        request, data, step="code", notice=translator_for(request)("A code was sent to your phone")
+    )
 
 
 @post("/login/code", guards=[anyone], status_code=303)
@@ -117,7 +119,7 @@ async def login_with_code(request: Request, data: URLEncodedBody[LoginForm], new
         address, agent = client_of(request.scope)
         token, _ = await auth.login_with_code(newsplus, data.phone, data.code, client=agent, address=address)
     except DomainError as exc:
-        return _login_page(request, data, step="code", error=exc)
+        return await _login_page(request, data, step="code", error=exc)
     return _signed_in(newsplus, token, data.next)
 
 
@@ -130,7 +132,7 @@ async def login_with_password(
         address, agent = client_of(request.scope)
         token, _ = await auth.login_with_password(newsplus, data.username, data.password, client=agent, address=address)
     except DomainError as exc:
-        return _login_page(request, msgspec.structs.replace(data, password=""), tab="staff", error=exc)
+        return await _login_page(request, msgspec.structs.replace(data, password=""), tab="staff", error=exc)
     target = data.next if data.next not in ("", "/") else "/desk"
     return _signed_in(newsplus, token, target)
 
@@ -149,7 +151,7 @@ async def _me_page(request: Request, *, error: DomainError | None = None, saved:
     user: CurrentUser = request.user
     tree = await accounts.department_tree()
     streets = [d for root in tree for d in [root, *root["children"]] if d["kind"] == "street"]
-    return page(
+    return await page(
         request,
         "users/me.html",
         status_code=error.status_code if error else 200,
@@ -202,7 +204,7 @@ async def delete_me(request: Request, newsplus: NewsplusDep) -> Redirect:
 async def _staff_page(request: Request, newsplus: NewsplusDep, error: DomainError | None = None) -> Template:
     _ = translator_for(request)
     staff_rows = await accounts.list_staff()
-    return page(
+    return await page(
         request,
         "users/desk/staff.html",
         status_code=error.status_code if error else 200,
@@ -238,7 +240,7 @@ async def add_staff(request: Request, data: URLEncodedBody[StaffForm], newsplus:
 
 async def _departments_page(request: Request, error: DomainError | None = None) -> Template:
     _ = translator_for(request)
-    return page(
+    return await page(
         request,
         "users/desk/departments.html",
         status_code=error.status_code if error else 200,

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from newsplus import db
 from newsplus.errors import DomainError, RateLimited
-from newsplus.web.render import page, translator_for
+from newsplus.web.render import error_page, translator_for
 
 logger = logging.getLogger("newsplus.errors")
 
@@ -34,7 +34,7 @@ def _answer(request: Request, status: int, detail: str, extra: Any = None, heade
         if status == 401:
             target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
             return Redirect(f"/login?next={target}")
-        return page(request, "error.html", status_code=status, status=status, detail=detail)  # type: ignore[return-value]
+        return error_page(request, status, detail)  # type: ignore[return-value]
     body: dict[str, Any] = {"status_code": status, "detail": detail}
     if extra:
         body["extra"] = extra

@@ -36,20 +36,20 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/", guards=[anyone], sync_to_thread=False)
-def home(request: Request) -> Template:
+@get("/", guards=[anyone])
+async def home(request: Request) -> Template:
     """The H5 home page with the tiles every plugin contributes."""
     newsplus = request.app.state.newsplus
     tiles = sorted(
         newsplus.collect("home_tiles", request=request, user=request.scope.get("user")), key=lambda t: t.order
     )
-    return page(request, "home.html", tiles=tiles)
+    return await page(request, "home.html", tiles=tiles)
 
 
-@get("/desk", guards=[staff], sync_to_thread=False)
-def desk_home(request: Request) -> Template:
+@get("/desk", guards=[staff])
+async def desk_home(request: Request) -> Template:
     """The desk's front page: the sections this staff member may open."""
-    return page(request, "desk/home.html")
+    return await page(request, "desk/home.html")
 
 
 def _switch(cookie: str, value: str, target: str, secure: bool) -> Redirect:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from litestar import Request
@@ -12,7 +13,7 @@ from markupsafe import Markup
 
 from newsplus.i18n import LANG_COOKIE, Translator, negotiate_language
 
-__all__ = ["ELDER_COOKIE", "csrf_field", "page", "translator_for"]
+__all__ = ["ELDER_COOKIE", "csrf_field", "error_page", "page", "translator_for"]
 
 ELDER_COOKIE = "newsplus_elder"
 
@@ -52,8 +53,7 @@ def _menu(request: Request, area: str) -> list[Any]:
     return sorted(items, key=lambda m: m.order)
 
 
-def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
-    """A Template response with the shared context; plugins add to it through ``extra_template_vars``."""
+def _context(request: Request, template: str, context: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     newsplus = request.app.state.newsplus
     user = request.scope.get("user")
     _ = translator_for(request)
@@ -70,7 +70,28 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
         "path": request.url.path,
         "csrf_field": csrf_field(request),
     }
+    pending = []
     for extra in reversed(newsplus.hook.extra_template_vars(request=request, template=template)):
-        shared.update(extra or {})
+        if inspect.isawaitable(extra):
+            pending.append(extra)
+        else:
+            shared.update(extra or {})
     shared.update(context)
+    return shared, pending
+
+
+async def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    """A Template response with the shared context; plugins add to it through ``extra_template_vars``."""
+    shared, pending = _context(request, template, context)
+    for extra in pending:
+        shared = {**shared, **(await extra or {}), **context}
     return Template(template_name=template, context=shared, status_code=status_code)
+
+
+def error_page(request: Request, status: int, detail: str) -> Template:
+    """The error page (built without awaiting anything: exception handlers are synchronous)."""
+    shared, pending = _context(request, "error.html", {"status": status, "detail": detail})
+    for extra in pending:
+        if inspect.iscoroutine(extra):
+            extra.close()
+    return Template(template_name="error.html", context=shared, status_code=status)
