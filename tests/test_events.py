@@ -31,7 +31,9 @@ def fresh_recorder():
 
 def test_register_events_names_each_event_type(newsplus_app) -> None:
     app = newsplus_app([notes])
-    assert app.state.newsplus.event_types == {"notes.note_written": notes.NoteWritten}
+    types = app.state.newsplus.event_types
+    assert types["notes.note_written"] is notes.NoteWritten
+    assert set(types) == {"notes.note_written", "notifications.notification_created", "notifications.broadcast_created"}
 
 
 async def test_an_event_committed_with_its_change_reaches_handle_event(newsplus_app) -> None:
@@ -168,11 +170,11 @@ async def test_register_jobs_runs_each_slot_once_in_every_district(newsplus_app)
         async with running(newsplus_app([notes], settings=TWO_DISTRICTS)) as newsplus:
             with district_scope(newsplus.districts.by_slug["yanqing"]):
                 await notes.add_note(newsplus, "延庆", None)
-            assert await newsplus.scheduler.run_due() == ["notes.count"]
+            assert "notes.count" in await newsplus.scheduler.run_due()
             assert sorted(notes.recorder.job_runs) == [("changping", "0"), ("yanqing", "1")]
-            assert await newsplus.scheduler.run_due() == []  # the same minute: already run
+            assert "notes.count" not in await newsplus.scheduler.run_due()  # the same minute: already run
             clock.advance(minutes=1)
-            assert await newsplus.scheduler.run_due() == ["notes.count"]
+            assert "notes.count" in await newsplus.scheduler.run_due()
             assert len(notes.recorder.job_runs) == 4
 
 

@@ -14,7 +14,7 @@ from newsplus.districts.scope import (
 )
 from newsplus.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
 from newsplus.events.jobs import Job
-from newsplus.events.outbox import Event, publish
+from newsplus.events.outbox import Event, handles, publish
 from newsplus.hookspecs import hookimpl, hookspec
 from newsplus.notifications.channels import Channel, Message, deliver
 from newsplus.runtime import Newsplus, NewsplusDep
@@ -56,6 +56,7 @@ __all__ = [
     "current_district",
     "deliver",
     "district_scope",
+    "handles",
     "hookimpl",
     "hookspec",
     "load_settings",

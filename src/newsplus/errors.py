@@ -16,7 +16,11 @@ class DomainError(Exception):
     status_code = 400
 
     def __init__(self, detail: str, *, extra: dict[str, Any] | None = None, **params: Any) -> None:
-        super().__init__(detail)
+        try:
+            english = detail.format(**params) if params else detail
+        except (KeyError, IndexError, ValueError):
+            english = detail
+        super().__init__(english)
         self.detail = detail
         self.params = params
         self.extra = extra or {}

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from newsplus.events.jobs import Job
     from newsplus.events.outbox import Event
     from newsplus.notifications.channels import Channel
+    from newsplus.notifications.preferences import NotificationCategory
     from newsplus.runtime import Newsplus
     from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
     from newsplus.users.access import CurrentUser
@@ -72,6 +73,11 @@ def register_roles() -> list[Role]:
 @hookspec
 def register_notification_channels(newsplus: Newsplus) -> list[Channel]:
     """Return notification channels (SMS, email …); plugins' are tried before the core's, first success wins."""
+
+
+@hookspec
+def register_notification_categories() -> list[NotificationCategory]:
+    """Return the kinds of notification a plugin sends, each with its priority and default channels."""
 
 
 @hookspec

@@ -15,6 +15,8 @@ from newsplus.districts.rls import set_connection_district
 from newsplus.events.dispatcher import Dispatcher
 from newsplus.events.jobs import Scheduler
 from newsplus.events.outbox import Event, event_name
+from newsplus.notifications.preferences import NotificationCategory
+from newsplus.notifications.stream import StreamHub
 from newsplus.plugins import import_plugin_modules, make_plugin_manager, maybe_await
 from newsplus.settings import Settings, SettingsError, validate_plugin_settings
 from newsplus.types import Permission, Role
@@ -40,6 +42,10 @@ class Newsplus:
         self.event_types: dict[str, type[Event]] = {event_name(t): t for t in self.collect("register_events")}
         self.dispatcher = Dispatcher(self, max_attempts=self.plugin_settings["events"].max_attempts)
         self.scheduler = Scheduler(self, self.collect("register_jobs"))
+        self.notification_categories: dict[str, NotificationCategory] = {
+            c.name: c for c in self.collect("register_notification_categories")
+        }
+        self.stream = StreamHub()
         self.districts = DistrictDirectory()
         self.state: dict[str, Any] = {}
 

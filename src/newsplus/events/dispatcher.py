@@ -9,6 +9,7 @@ listed in the desk and can be retried by hand.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import logging
 import os
 import traceback
@@ -59,7 +60,11 @@ class Dispatcher:
 
     async def targets_for(self, name: str) -> list[str]:
         """Who receives a newly published event: every handle_event plugin, then subscribed targets."""
-        targets = [f"plugin:{plugin}" for plugin in self._handlers]
+        targets = [
+            f"plugin:{plugin}"
+            for plugin, impl in self._handlers.items()
+            if any(fnmatch.fnmatchcase(name, p) for p in getattr(impl.function, "newsplus_events", ("*",)))
+        ]
         for subscribed in self.subscribers:
             targets += await subscribed(name)
         return targets

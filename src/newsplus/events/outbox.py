@@ -20,7 +20,7 @@ from newsplus.events.tables import Delivery, EventRecord
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
-__all__ = ["Event", "UnknownEvent", "decode_event", "event_name", "publish"]
+__all__ = ["Event", "UnknownEvent", "decode_event", "event_name", "handles", "publish"]
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
@@ -33,6 +33,20 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
 
 class UnknownEvent(LookupError):
     """An event type that no enabled plugin registered."""
+
+
+def handles(*patterns: str):
+    """Mark a ``handle_event`` implementation as wanting only events matching these names (``notifications.*``).
+
+    Events it does not want get no delivery row for it, so a busy plugin's events cost other plugins
+    nothing. Without the mark an implementation receives every event.
+    """
+
+    def mark(function):
+        function.newsplus_events = patterns
+        return function
+
+    return mark
 
 
 def event_name(event_type: type[Event] | Event) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -13,7 +14,7 @@ from newsplus.errors import DomainError
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
-__all__ = ["Channel", "DeliveryFailed", "LogSMSChannel", "Message", "deliver", "usable_channels"]
+__all__ = ["Channel", "DeliveryFailed", "EmailChannel", "LogSMSChannel", "Message", "deliver", "usable_channels"]
 
 logger = logging.getLogger("newsplus.notifications")
 
@@ -84,3 +85,35 @@ def usable_channels(channels: list[Channel]) -> list[Channel]:
     """
     real = {kind for channel in channels if not getattr(channel, "development", False) for kind in channel.kinds}
     return [c for c in channels if not (getattr(c, "development", False) and c.kinds <= real)]
+
+
+class EmailChannel:
+    """E-mail over SMTP (settings ``[plugins.notifications] smtp_*``)."""
+
+    name = "email"
+    kinds = frozenset({"email"})
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    async def send(self, message: Message) -> bool:
+        """Send one e-mail; a refused connection or address raises, so the next channel (or a retry) follows."""
+        import aiosmtplib
+
+        email = EmailMessage()
+        email["From"] = self.settings.mail_from
+        email["To"] = message.to
+        email["Subject"] = message.subject or message.body.split("\n", 1)[0][:80]
+        email.set_content(message.body)
+        s = self.settings
+        await aiosmtplib.send(
+            email,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username or None,
+            password=s.smtp_password or None,
+            start_tls=s.smtp_starttls,
+            use_tls=s.smtp_tls,
+            timeout=s.smtp_timeout,
+        )
+        return True

@@ -193,7 +193,11 @@ async def inbox(user: CurrentUser, *, cursor: str | None = None, limit: int = 20
         .limit(limit + 1)
     )
     if before:
-        query = query.where(Notification.created_at <= before[0])
+        moment, kind, ident = before
+        after = Notification.created_at < moment
+        if kind == "notification":  # at the same moment notifications sort before broadcasts
+            after = after | ((Notification.created_at == moment) & (Notification.id < ident))
+        query = query.where(after)
     personal = [{**r, "kind": "notification"} for r in await query]
     since = now() - BROADCAST_HORIZON
     shared = await _broadcasts_for(user, since)

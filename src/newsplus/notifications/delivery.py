@@ -1,0 +1,128 @@
+"""Reaching people outside the app: each notification goes out by SMS or e-mail as they prefer.
+
+It runs after commit, from the ``notifications.notification_created`` event, so it is retried when a
+channel fails; the send log records each attempt, and a channel already used for a notification is not
+used again on a retry. Quiet hours hold a notification back (a job sends it when they end); the daily
+digest collects what people asked to receive once a day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from newsplus.clock import now
+from newsplus.notifications.channels import DeliveryFailed, Message, deliver
+from newsplus.notifications.preferences import EXTERNAL_CHANNELS, NotificationCategory, load_preferences
+from newsplus.notifications.tables import Notification, SendLog
+from newsplus.users.tables import User
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+__all__ = ["send_digests", "send_held", "send_outside"]
+
+
+def _category(newsplus: Newsplus, name: str) -> NotificationCategory:
+    return newsplus.notification_categories.get(name) or NotificationCategory(name=name, label=name)
+
+
+async def _addresses(user_id: int, email: str) -> dict[str, str]:
+    row = await User.select(User.phone).where(User.id == user_id).first()
+    return {"sms": (row or {}).get("phone") or "", "email": email}
+
+
+async def _log(user_id: int, notification_id: int | None, channel: str, status: str, detail: str = "") -> None:
+    await SendLog.insert(
+        SendLog(
+            user=user_id, notification=notification_id, channel=channel, status=status, detail=detail[:2000], at=now()
+        )
+    )
+
+
+async def send_outside(newsplus: Newsplus, notification_id: int) -> None:
+    """Send one notification by the channels its reader chose; raise if one fails (to be retried)."""
+    row = await Notification.select().where(Notification.id == notification_id).first()
+    if row is None or row["external"] not in ("none", "retry"):
+        return  # already sent, held or collected: a repeated delivery changes nothing
+    category = _category(newsplus, row["category"])
+    preferences = await load_preferences(newsplus, row["user"])
+    addresses = await _addresses(row["user"], preferences.email)
+    modes = {channel: preferences.mode(category, channel) for channel in EXTERNAL_CHANNELS}
+    plan = [c for c in EXTERNAL_CHANNELS if modes[c] == "immediate" and addresses[c]]
+    later = "digest" if any(modes[c] == "digest" and addresses[c] for c in EXTERNAL_CHANNELS) else "skipped"
+    zone = ZoneInfo(newsplus.settings.site.timezone)
+    if plan and category.priority != "high" and preferences.quiet_at(now(), zone):
+        await Notification.update({Notification.external: "held"}).where(Notification.id == notification_id)
+        return
+    done = {
+        r["channel"]
+        for r in await SendLog.select(SendLog.channel).where(
+            (SendLog.notification == notification_id) & (SendLog.status == "sent")
+        )
+    }
+    failures = []
+    for channel in plan:
+        if channel in done:
+            continue
+        message = Message(
+            kind=channel,
+            to=addresses[channel],
+            subject=row["title"],
+            category=row["category"],
+            body=f"{row['title']}\n{row['body']}".strip() + (f"\n{row['link']}" if row["link"] else ""),
+        )
+        try:
+            used = await deliver(newsplus, message)
+            await _log(row["user"], notification_id, channel, "sent", used)
+        except DeliveryFailed as exc:
+            await _log(row["user"], notification_id, channel, "failed", exc.detail.format(**exc.params))
+            failures.append(channel)
+    if failures:
+        await Notification.update({Notification.external: "retry"}).where(Notification.id == notification_id)
+        raise DeliveryFailed("The {kind} service is unavailable; please try again later", kind=failures[0])
+    state = later if later == "digest" else ("sent" if plan else "skipped")
+    await Notification.update({Notification.external: state}).where(Notification.id == notification_id)
+
+
+async def send_held(newsplus: Newsplus) -> None:
+    """Job: send what quiet hours held back, once each reader's quiet hours are over."""
+    held = await Notification.select(Notification.id).where(Notification.external == "held").limit(1000)
+    for row in held:
+        await Notification.update({Notification.external: "none"}).where(Notification.id == row["id"])
+        await send_outside(newsplus, row["id"])
+
+
+async def send_digests(newsplus: Newsplus) -> None:
+    """Job: one message a day per reader listing what they chose to receive as a digest."""
+    rows = (
+        await Notification.select(Notification.id, Notification.user, Notification.title)
+        .where(Notification.external == "digest")
+        .order_by(Notification.id)
+        .limit(10000)
+    )
+    by_user: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_user[row["user"]].append(row)
+    for user_id, items in by_user.items():
+        preferences = await load_preferences(newsplus, user_id)
+        addresses = await _addresses(user_id, preferences.email)
+        channel = "email" if addresses["email"] else "sms"
+        lines = "\n".join(f"· {item['title']}" for item in items)
+        message = Message(
+            kind=channel,
+            to=addresses[channel],
+            category="digest",
+            subject=f"{newsplus.settings.site.name} · 今日消息 {len(items)} 条",
+            body=lines,
+        )
+        try:
+            used = await deliver(newsplus, message)
+        except DeliveryFailed as exc:
+            await _log(user_id, None, channel, "failed", exc.detail.format(**exc.params))
+            continue  # tomorrow's digest tries again
+        await _log(user_id, None, channel, "sent", f"digest of {len(items)} via {used}")
+        await Notification.update({Notification.external: "sent"}).where(
+            Notification.id.is_in([item["id"] for item in items])
+        )
