@@ -257,3 +257,36 @@ async def test_a_failing_job_is_recorded_and_the_next_slot_still_runs(newsplus_a
             clock.advance(minutes=5)
             await scheduler.run_due()
             assert (await scheduler.last_runs())["test.flaky"]["error"] == ""
+
+
+def test_newsplus_jobs_lists_jobs_and_runs_one_by_hand(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from newsplus.events.commands import jobs
+
+    config = tmp_path / "newsplus.toml"
+    config.write_text(
+        '[site]\nsecret = "s"\n[database]\nurl = "sqlite:///db.sqlite3"\nauto_migrate = true\n'
+        '[plugins]\nmodules = ["notes_plugin.plugin"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NEWSPLUS_CONFIG", str(config))
+
+    async def migrate() -> None:
+        from newsplus.runtime import Newsplus
+        from newsplus.settings import load_settings
+
+        newsplus = Newsplus(load_settings(config))
+        await newsplus.start()
+        await newsplus.stop()
+
+    asyncio.run(migrate())
+    listed = CliRunner().invoke(jobs, [])
+    assert listed.exit_code == 0, listed.output
+    assert "notes.count" in listed.output and "every 60 s" in listed.output and "never" in listed.output
+    ran = CliRunner().invoke(jobs, ["run", "notes.count"])
+    assert ran.exit_code == 0 and "Ran notes.count." in ran.output
+    assert notes.recorder.job_runs == [("default", "0")]
+    assert "ok" in CliRunner().invoke(jobs, []).output
+    unknown = CliRunner().invoke(jobs, ["run", "nosuch"])
+    assert unknown.exit_code != 0 and "unknown job 'nosuch'" in unknown.output
