@@ -16,12 +16,14 @@ STREETS = {
     "霍营街道": ["霍营社区", "华龙苑社区"],
     "城北街道": ["西关社区", "南口路社区"],
 }
+# The central editorial desk (总编辑部) and the dispatchers work for the whole district; department handlers
+# hold their role within their own department only.
 STAFF = [
     ("admin", "系统管理员", "admin", None),
-    ("editor", "编辑小王", "editor", "区委宣传部"),
-    ("reviewer", "审核员小李", "reviewer", "区委宣传部"),
-    ("chief", "总编辑老张", "chief_editor", "区委宣传部"),
-    ("dispatcher", "派单员小赵", "dispatcher", "区公众服务统一办理平台"),
+    ("editor", "编辑小王", "editor", None),
+    ("reviewer", "审核员小李", "reviewer", None),
+    ("chief", "总编辑老张", "chief_editor", None),
+    ("dispatcher", "派单员小赵", "dispatcher", None),
     ("chengguan", "城管委办理人", "department_handler", "区城市管理委"),
     ("tiantongyuan", "天通苑北街道联络员", "department_handler", "天通苑北街道"),
 ]
