@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsplus.clock import now
 from newsplus.districts.scope import CurrentDistrict, all_districts, district_scope
+from newsplus.events.background import Background
 from newsplus.events.outbox import Event, decode_event
 from newsplus.events.tables import Delivery, EventRecord
 from newsplus.plugins import maybe_await
@@ -45,7 +46,7 @@ class Dispatcher:
         self.subscribers: list[Callable[[str], Awaitable[list[str]]]] = []
         self.worker = f"{os.getpid()}-{id(self)}"
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._background = Background()
         self._handlers = {impl.plugin_name: impl for impl in newsplus.pm.hook.handle_event.get_hookimpls()}
 
     # -- targets -----------------------------------------------------------------------------------------
@@ -169,17 +170,11 @@ class Dispatcher:
 
     def start(self, poll_seconds: float) -> None:
         """Run the delivery loop in the background of this process."""
-        self._task = asyncio.create_task(self._loop(poll_seconds), name="newsplus-events")
+        self._background.start(self._loop(poll_seconds), name="newsplus-events")
 
     async def stop(self) -> None:
-        """Stop the loop (a delivery in progress is finished or, if cancelled, retried later)."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        """Stop the loop (a delivery cut short stays claimed until its claim lapses, then runs again)."""
+        await self._background.stop()
 
     async def _loop(self, poll_seconds: float) -> None:
         while True:

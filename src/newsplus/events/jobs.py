@@ -22,6 +22,7 @@ from cronsim import CronSim, CronSimError
 from newsplus import db
 from newsplus.clock import now
 from newsplus.districts.scope import all_districts, district_scope
+from newsplus.events.background import Background
 from newsplus.events.tables import JobRun
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class Scheduler:
         self.newsplus = newsplus
         self.jobs = {job.name: job for job in jobs}
         self.zone = ZoneInfo(newsplus.settings.site.timezone)
-        self._task: asyncio.Task | None = None
+        self._background = Background()
 
     async def _claim(self, job: Job, slot: str) -> int | None:
         try:
@@ -150,17 +151,11 @@ class Scheduler:
 
     def start(self, tick_seconds: float) -> None:
         """Run due jobs every tick in the background of this process."""
-        self._task = asyncio.create_task(self._loop(tick_seconds), name="newsplus-jobs")
+        self._background.start(self._loop(tick_seconds), name="newsplus-jobs")
 
     async def stop(self) -> None:
         """Stop the background loop."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self, tick_seconds: float) -> None:
         while True:

@@ -18,6 +18,7 @@ import msgspec
 
 from newsplus import db
 from newsplus.districts.scope import all_districts
+from newsplus.events.background import Background
 from newsplus.notifications.audience import Audience
 from newsplus.notifications.tables import Broadcast
 from newsplus.users.access import CurrentUser
@@ -46,7 +47,7 @@ class StreamHub:
     def __init__(self, queue_size: int = 100) -> None:
         self.clients: dict[tuple[int, int], set[Subscription]] = defaultdict(set)
         self.queue_size = queue_size
-        self._listener: asyncio.Task | None = None
+        self._listener = Background()
         self._tasks: set[asyncio.Task] = set()
 
     def subscribe(self, district_id: int, user: CurrentUser, tags: frozenset[str]) -> Subscription:
@@ -100,16 +101,12 @@ class StreamHub:
 
     def start(self, newsplus: Newsplus) -> None:
         """On PostgreSQL, listen for other workers' messages (reconnecting when the connection drops)."""
-        if db.is_postgres(newsplus.engine) and self._listener is None:
-            self._listener = asyncio.create_task(self._listen(newsplus), name="newsplus-stream-listener")
+        if db.is_postgres(newsplus.engine):
+            self._listener.start(self._listen(newsplus), name="newsplus-stream-listener")
 
     async def stop(self) -> None:
         """Stop listening."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await self._listener.stop()
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
