@@ -290,3 +290,45 @@ def test_newsplus_jobs_lists_jobs_and_runs_one_by_hand(tmp_path, monkeypatch) ->
     assert "ok" in CliRunner().invoke(jobs, []).output
     unknown = CliRunner().invoke(jobs, ["run", "nosuch"])
     assert unknown.exit_code != 0 and "unknown job 'nosuch'" in unknown.output
+
+
+def test_a_committed_event_survives_kill_9_before_delivery(newsplus_database_url: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        sys.path.insert(0, "tests")
+        from newsplus.testing import make_app, running
+        from newsplus.districts.scope import district_scope
+        from notes_plugin import plugin as notes
+
+        async def main():
+            async with running(make_app([notes], database_url={newsplus_database_url!r})) as newsplus:
+                with district_scope(newsplus.districts.primary):
+                    await notes.add_note(newsplus, "断电前写的", None)
+                print("committed", flush=True)
+                await asyncio.sleep(60)  # killed here, before anything is delivered
+
+        asyncio.run(main())
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdout.readline().decode().strip() == "committed", process.stderr.read().decode()
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    async def restart() -> int:
+        async with running(make_app([notes], database_url=newsplus_database_url)) as newsplus:
+            return await newsplus.dispatcher.deliver_pending()
+
+    assert asyncio.run(restart()) == 1
+    assert [e.body for e in notes.recorder.events] == ["断电前写的"]

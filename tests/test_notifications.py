@@ -526,3 +526,60 @@ def test_the_desk_counts_an_audience_then_sends_a_broadcast(newsplus_app) -> Non
             headers=HTML,
         )
         assert nobody.status_code == 400 and "没有匹配到任何人" in nobody.text
+
+
+def test_the_desk_previews_and_schedules_a_popup_and_shows_its_figures(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        chief = login_staff(client, "chief", roles=("chief_editor",))
+        client.cookies["newsplus_session"] = chief
+        client.get("/desk/notifications/popups", headers=HTML)
+        form = {
+            "title": "医保缴费截止提醒",
+            "body": "12月31日前完成缴费",
+            "everyone": "1",
+            "starts_at": "2026-11-30T08:00",
+            "ends_at": "2026-12-31T20:00",
+            "frequency": "daily",
+            "priority": "3",
+            "_csrf_token": client.cookies["newsplus_csrf"],
+        }
+        preview = client.post("/desk/notifications/popups", data={**form, "action": "preview"}, headers=HTML)
+        assert 'class="popup-card"' in preview.text and "12月31日前完成缴费" in preview.text
+        backwards = client.post(
+            "/desk/notifications/popups", headers=HTML, data={**form, "ends_at": "2026-11-01T08:00", "action": "send"}
+        )
+        assert backwards.status_code == 400 and "结束时间须晚于开始时间" in backwards.text
+        sent = client.post("/desk/notifications/popups", data={**form, "action": "send"}, follow_redirects=False)
+        assert sent.status_code == 303
+        listing = client.get("/desk/notifications/popups", headers=HTML).text
+        assert "医保缴费截止提醒" in listing and "2026-11-30 08:00" in listing  # shown in Beijing time
+        assert '<td class="stat-shown">0</td>' in listing
+
+
+def test_the_delivery_log_shows_sends_failures_and_retries(newsplus_app) -> None:
+    from newsplus import hookimpl
+
+    class Down:
+        name, kinds = "down_sms", frozenset({"sms"})
+
+        async def send(self, message) -> bool:
+            raise ConnectionError("短信网关超时")
+
+    import types
+
+    provider = types.ModuleType("provider")
+    provider.name = "provider"
+    provider.register_notification_channels = hookimpl(lambda newsplus: [Down()])
+    with TestClient(make_app([provider])) as client:
+        admin = login_staff(client, "admin")
+
+        async def notify_urgently() -> None:
+            ming = await resident(client.app.state.newsplus, "13800000001")
+            await inbox.notify(client.app.state.newsplus, ming, "账号在新设备登录", category="account")
+            await client.app.state.newsplus.dispatcher.deliver_pending()
+
+        call(client, notify_urgently)
+        client.cookies["newsplus_session"] = admin
+        log = client.get("/desk/notifications/log", headers=HTML).text
+        assert 'class="send-failed"' in log and "sms" in log
+        assert "notifications.notification_created" in log and "plugin:notifications" in log  # being retried
