@@ -332,3 +332,39 @@ def test_a_committed_event_survives_kill_9_before_delivery(newsplus_database_url
 
     assert asyncio.run(restart()) == 1
     assert [e.body for e in notes.recorder.events] == ["断电前写的"]
+
+
+async def test_two_workers_with_short_claims_never_run_a_delivery_twice(newsplus_app) -> None:
+    from newsplus.events.dispatcher import Dispatcher
+
+    async with running(newsplus_app([notes])) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            for n in range(4):
+                await notes.add_note(newsplus, f"第{n}条", None)
+        notes.recorder.delay = 0.1  # both workers are busy at once, and each batch nears its claim
+        workers = [Dispatcher(newsplus, claim_seconds=2) for _ in range(2)]
+        await asyncio.gather(*(w.deliver_pending() for w in workers))
+        await asyncio.gather(*(w.deliver_pending() for w in workers))
+    bodies = sorted(e.body for e in notes.recorder.events)
+    assert bodies == ["第0条", "第1条", "第2条", "第3条"]
+
+
+async def test_one_districts_failing_job_does_not_stop_the_others(newsplus_app) -> None:
+    from newsplus import current_district
+    from newsplus.events.jobs import Scheduler
+
+    reached: list[str] = []
+
+    async def picky(newsplus) -> None:
+        slug = current_district().slug
+        if slug == "changping":
+            raise RuntimeError("昌平的数据源不可用")
+        reached.append(slug)
+
+    job = Job(name="test.picky", run=picky, every=timedelta(minutes=1))
+    with frozen_clock(datetime(2026, 11, 26, 2, 0, tzinfo=UTC)):
+        async with running(newsplus_app(settings=TWO_DISTRICTS)) as newsplus:
+            scheduler = Scheduler(newsplus, [job])
+            await scheduler.run_due()
+            error = (await scheduler.last_runs())["test.picky"]["error"]
+    assert reached == ["yanqing"] and "[changping]" in error and "昌平的数据源不可用" in error

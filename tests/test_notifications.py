@@ -415,8 +415,9 @@ def test_a_webhook_receives_signed_events_and_is_retried(newsplus_app) -> None:
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Receiver.received, Receiver.fail_first = [], 1
+    intranet = {"plugins": {"notifications": {"webhook_private_networks": ["127.0.0.0/8"]}}}
     try:
-        with TestClient(newsplus_app()) as client:
+        with TestClient(newsplus_app(settings=intranet)) as client:
             admin = login_staff(client, "admin")
             bad = client.post(
                 "/api/v1/notifications/webhooks", json={"url": "ftp://x.example/in"}, headers={**bearer(admin), **EN}
@@ -583,3 +584,129 @@ def test_the_delivery_log_shows_sends_failures_and_retries(newsplus_app) -> None
         log = client.get("/desk/notifications/log", headers=HTML).text
         assert 'class="send-failed"' in log and "sms" in log
         assert "notifications.notification_created" in log and "plugin:notifications" in log  # being retried
+
+
+def test_a_webhook_may_not_reach_private_addresses_unless_allowed(newsplus_app) -> None:
+    with TestClient(newsplus_app(settings={"plugins": {"events": {"max_attempts": 1}}})) as client:
+        admin = login_staff(client, "admin")
+        for url in ("http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data", "http://localhost:22/"):
+            created = client.post("/api/v1/notifications/webhooks", json={"url": url}, headers=bearer(admin))
+            assert created.status_code == 201
+        token = login_resident(client, "13800000001")
+
+        async def notify() -> None:
+            user = await auth.load_current_user(client.app.state.newsplus, token)
+            await inbox.notify(client.app.state.newsplus, user.id, "内部地址不应收到")
+            await client.app.state.newsplus.dispatcher.deliver_pending()
+
+        call(client, notify)
+        failed = client.get("/api/v1/events/deliveries", params={"status": "failed"}, headers=bearer(admin)).json()
+        webhook_failures = [d for d in failed if d["target"].startswith("webhook:")]
+        assert len(webhook_failures) == 3
+        assert all("not a public address" in d["last_error"] for d in webhook_failures)
+
+
+def test_links_that_could_run_script_are_refused_and_never_rendered(newsplus_app) -> None:
+    from newsplus.web.links import safe_href
+
+    with TestClient(newsplus_app()) as client:
+        chief = login_staff(client, "chief", roles=("chief_editor",))
+        for link in ("javascript:alert(1)", "//evil.example/x", "/\\evil.example", "data:text/html,hi"):
+            refused = client.post(
+                "/api/v1/notifications/broadcasts",
+                json={"title": "t", "audience": {"everyone": True}, "link": link},
+                headers={**bearer(chief), **EN},
+            )
+            assert refused.status_code == 400, link
+        assert safe_href("javascript:alert(1)") == "#" and safe_href("/news/1") == "/news/1"
+
+
+async def test_a_held_notification_stays_held_when_the_morning_send_fails(newsplus_app) -> None:
+    from newsplus.notifications.delivery import send_held
+    from newsplus.notifications.preferences import Preferences, save_preferences
+
+    night = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 23:00 in Beijing
+    async with running(newsplus_app()) as newsplus:
+        sms = newsplus.channels[-1]
+        with district_scope(newsplus.districts.primary), frozen_clock(night) as clock:
+            ming = await resident(newsplus, "13800000001")
+            wants = Preferences(modes={"system": {"sms": "immediate"}}, quiet_start="22:00", quiet_end="07:00")
+            await save_preferences(newsplus, ming, wants)
+            await inbox.notify(newsplus, ming, "明早停水")
+            await newsplus.dispatcher.deliver_pending()
+            clock.set(datetime(2026, 11, 26, 23, 5, tzinfo=UTC))  # 07:05: the provider is down
+            working_send = sms.send
+
+            async def down(message) -> bool:
+                raise ConnectionError("gateway down")
+
+            sms.send = down
+            await send_held(newsplus)
+            assert await Notification.count().where(Notification.external == "held") == 1
+            sms.send = working_send
+            clock.advance(minutes=5)
+            await send_held(newsplus)
+            assert [m.body.split("\\n")[0] for m in sms.sent] == ["明早停水"]
+            assert await Notification.count().where(Notification.external == "sent") == 1
+
+
+def test_odd_cursors_times_and_stream_ids_are_4xx_not_500(newsplus_app) -> None:
+    import base64
+
+    with TestClient(newsplus_app()) as client:
+        token = login_resident(client, "13800000001")
+        naive = base64.urlsafe_b64encode(b"2099-01-01T00:00:00|notification|1").decode()
+        assert (
+            client.get("/api/v1/me/notifications", params={"cursor": naive}, headers=bearer(token)).status_code == 200
+        )
+        chief = login_staff(client, "chief", roles=("chief_editor",))
+        body = {
+            "title": "t",
+            "audience": {"everyone": True},
+            "starts_at": "2026-11-30T08:00:00",
+            "ends_at": "2026-12-01T08:00:00+08:00",
+        }
+        assert client.post("/api/v1/notifications/popups", json=body, headers=bearer(chief)).status_code == 400
+        client.cookies["newsplus_session"] = chief
+        client.get("/desk/notifications/popups", headers=HTML)
+        form = {
+            "title": "t",
+            "everyone": "1",
+            "starts_at": "2026-11-30T08:00",
+            "ends_at": "2026-12-01T08:00",
+            "priority": "9" * 5000,
+            "action": "send",
+            "_csrf_token": client.cookies["newsplus_csrf"],
+        }
+        assert client.post("/desk/notifications/popups", data=form, follow_redirects=False).status_code == 303
+    from newsplus.notifications.api import last_event_id
+
+    assert [last_event_id(v) for v in ("42", "99999999999", "2147483648", "-1", "１２", "", None)] == [
+        42,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+def test_the_home_page_records_only_the_popup_it_shows(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        chief = login_staff(client, "chief", roles=("chief_editor",))
+        resident_token = login_resident(client, "13800000001")
+        now = datetime.now(UTC)
+        for title, priority in (("第一个弹窗", 2), ("第二个弹窗", 1)):
+            body = {
+                "title": title,
+                "audience": {"everyone": True},
+                "priority": priority,
+                "starts_at": now.isoformat(),
+                "ends_at": (now + timedelta(days=1)).isoformat(),
+            }
+            assert client.post("/api/v1/notifications/popups", json=body, headers=bearer(chief)).status_code == 201
+        client.cookies["newsplus_session"] = resident_token
+        assert "第一个弹窗" in client.get("/", headers=HTML).text
+        assert "第二个弹窗" in client.get("/", headers=HTML).text  # the second was not used up unseen
+        assert 'role="dialog"' not in client.get("/", headers=HTML).text

@@ -86,7 +86,7 @@ def register_events() -> list[type[Event]]:
 
 
 @hookspec
-def register_jobs() -> list[Job]:
+def register_jobs(newsplus: Newsplus) -> list[Job]:
     """Return scheduled jobs (every N seconds, cron, or once at a time), run by exactly one worker."""
 
 

@@ -41,7 +41,7 @@ class Newsplus:
         self.registry = db.activate(self.engine, self.piccolo_apps)
         self.event_types: dict[str, type[Event]] = {event_name(t): t for t in self.collect("register_events")}
         self.dispatcher = Dispatcher(self, max_attempts=self.plugin_settings["events"].max_attempts)
-        self.scheduler = Scheduler(self, self.collect("register_jobs"))
+        self.scheduler = Scheduler(self, self.collect("register_jobs", newsplus=self))
         self.notification_categories: dict[str, NotificationCategory] = {
             c.name: c for c in self.collect("register_notification_categories")
         }

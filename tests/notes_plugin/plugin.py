@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +52,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[NoteWritten] = []
         self.fail_next = 0
+        self.delay = 0.0
         self.job_runs: list[tuple[str, str]] = []
 
 
@@ -268,6 +270,8 @@ def handle_event(event: Event, newsplus: Any):
     async def handle() -> None:
         if not isinstance(event, NoteWritten):
             return
+        if recorder.delay:
+            await asyncio.sleep(recorder.delay)
         if recorder.fail_next > 0:
             recorder.fail_next -= 1
             raise ConnectionError("search index unavailable")

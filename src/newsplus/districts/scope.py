@@ -187,24 +187,29 @@ class _ScopedInsert(Insert):
     async def run(self, node: str | None = None, in_pool: bool = True) -> Any:
         """Check the rows, then insert them."""
         district_id = current_district_id()
-        if district_id is not None:
-            for row in self.add_delegate._add:
+        rows = self.add_delegate._add
+        if district_id is not None and rows:
+            for row in rows:
                 if row.district != district_id:
                     raise DistrictScopeError(f"a {type(row).__name__} row of another district cannot be added here")
-                await _check_references(row)
+            await _check_references(rows)
         return await super().run(node=node, in_pool=in_pool)
 
 
-async def _check_references(row: DistrictTable) -> None:
-    """Refuse a foreign key that points at another district's row (the ORM wall's last gap)."""
-    for column in row._meta.foreign_key_columns:
+async def _check_references(rows: list[DistrictTable]) -> None:
+    """Refuse a foreign key that points at another district's row (one query per foreign key column)."""
+    table = type(rows[0])
+    for column in table._meta.foreign_key_columns:
         target = column._foreign_key_meta.resolved_references
-        value = getattr(row, column._meta.name)
-        if column._meta.name == "district" or value is None or not issubclass(target, DistrictTable):
+        if column._meta.name == "district" or not issubclass(target, DistrictTable):
             continue
-        value = getattr(value, "id", value)
-        if not await target.exists().where(target._meta.primary_key == value):
-            raise DistrictScopeError(f"{type(row).__name__}.{column._meta.name} points at no {target.__name__} here")
+        wanted = {getattr(v, "id", v) for v in (getattr(row, column._meta.name) for row in rows) if v is not None}
+        if not wanted:
+            continue
+        key = target._meta.primary_key
+        found = {r[key._meta.name] for r in await target.select(key).where(key.is_in(list(wanted)))}
+        if wanted - found:
+            raise DistrictScopeError(f"{table.__name__}.{column._meta.name} points at no {target.__name__} here")
 
 
 class _ScopedDelete(Delete):

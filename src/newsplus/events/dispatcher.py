@@ -13,6 +13,7 @@ import fnmatch
 import logging
 import os
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,8 @@ __all__ = ["Dispatcher", "TargetKind"]
 
 logger = logging.getLogger("newsplus.events")
 
+BATCH = 10  # deliveries claimed at once
+
 TargetKind = Callable[[str, Event, "Newsplus"], Awaitable[Any]]
 """Delivers an event to one target of a kind; ``(target_id, event, newsplus)``; raises to retry."""
 
@@ -38,10 +41,12 @@ TargetKind = Callable[[str, Event, "Newsplus"], Awaitable[Any]]
 class Dispatcher:
     """Claims due deliveries and runs them; one per process, looping in the background when started."""
 
-    def __init__(self, newsplus: Newsplus, *, max_attempts: int = 10, claim_seconds: int = 120) -> None:
+    def __init__(self, newsplus: Newsplus, *, max_attempts: int = 10, claim_seconds: int = 300) -> None:
         self.newsplus = newsplus
         self.max_attempts = max_attempts
         self.claim = timedelta(seconds=claim_seconds)
+        # A whole batch finishes well inside its claim, so no other worker takes a row over mid-batch.
+        self.timeout = claim_seconds / (BATCH + 2)
         self.kinds: dict[str, TargetKind] = {"plugin": self._to_plugin}
         self.subscribers: list[Callable[[str], Awaitable[list[str]]]] = []
         self.worker = f"{os.getpid()}-{id(self)}"
@@ -79,8 +84,8 @@ class Dispatcher:
 
     # -- delivery ----------------------------------------------------------------------------------------
 
-    async def _claim(self, limit: int) -> list[dict[str, Any]]:
-        moment = now()
+    async def _claim(self, limit: int) -> tuple[str, list[dict[str, Any]]]:
+        moment, token = now(), uuid.uuid4().hex
         due = (
             (Delivery.status == "pending")
             & (Delivery.next_attempt_at <= moment)
@@ -89,17 +94,24 @@ class Dispatcher:
         with all_districts():
             ids = [r["id"] for r in await Delivery.select(Delivery.id).where(due).order_by(Delivery.id).limit(limit)]
             if not ids:
-                return []
-            # The conditional update is the claim: a row another worker claimed first no longer matches.
-            claimed = (
-                await Delivery.update({Delivery.claimed_until: moment + self.claim})
+                return token, []
+            # The conditional update is the claim: a row another worker claimed first no longer matches. The
+            # attempt counts now, so a delivery that kills its worker still runs out of attempts.
+            claimed = await (
+                Delivery.update(
+                    {
+                        Delivery.claimed_until: moment + self.claim,
+                        Delivery.claim_token: token,
+                        Delivery.attempts: Delivery.attempts + 1,
+                    }
+                )
                 .where(due & Delivery.id.is_in(ids))
                 .returning(Delivery.id)
             )
             if not claimed:
-                return []
-            return (
-                await Delivery.select(
+                return token, []
+            rows = await (
+                Delivery.select(
                     Delivery.id,
                     Delivery.target,
                     Delivery.attempts,
@@ -109,57 +121,57 @@ class Dispatcher:
                     Delivery.event.name,
                     Delivery.event.payload,
                 )
-                .where(Delivery.id.is_in([c["id"] for c in claimed]))
+                .where(Delivery.id.is_in([c["id"] for c in claimed]) & (Delivery.claim_token == token))
                 .order_by(Delivery.id)
             )
+            return token, rows
 
-    async def _run(self, row: dict[str, Any]) -> bool:
+    async def _finish(self, row: dict[str, Any], token: str, values: dict[Any, Any]) -> None:
+        # Only the holder of the claim may record the outcome (a lapsed claim may have been taken over).
+        with all_districts():
+            await Delivery.update({**values, Delivery.claimed_until: None, Delivery.claim_token: None}).where(
+                (Delivery.id == row["id"]) & (Delivery.claim_token == token)
+            )
+
+    async def _run(self, row: dict[str, Any], token: str) -> bool:
         district = CurrentDistrict(id=row["district"], slug=row["district.slug"], name=row["district.name"])
         kind, _, target = row["target"].partition(":")
-        attempts = row["attempts"] + 1
+        attempts = row["attempts"]
         try:
             with district_scope(district):
                 event = decode_event(self.newsplus, row["event.name"], row["event.payload"])
                 deliver = self.kinds.get(kind)
                 if deliver is None:
                     raise LookupError(f"no target kind {kind!r}")
-                await deliver(target, event, self.newsplus)
+                await asyncio.wait_for(deliver(target, event, self.newsplus), timeout=self.timeout)
         except Exception as exc:  # any failure is retried; the error is kept for the desk
             error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
             failed = attempts >= self.max_attempts
             delay = timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))
             logger.warning("delivery %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, error)
-            with all_districts():
-                await Delivery.update(
-                    {
-                        Delivery.status: "failed" if failed else "pending",
-                        Delivery.attempts: attempts,
-                        Delivery.last_error: error,
-                        Delivery.next_attempt_at: now() + delay,
-                        Delivery.claimed_until: None,
-                    }
-                ).where(Delivery.id == row["id"])
-            return False
-        with all_districts():
-            await Delivery.update(
+            await self._finish(
+                row,
+                token,
                 {
-                    Delivery.status: "done",
-                    Delivery.attempts: attempts,
-                    Delivery.done_at: now(),
-                    Delivery.claimed_until: None,
-                }
-            ).where(Delivery.id == row["id"])
+                    Delivery.status: "failed" if failed else "pending",
+                    Delivery.last_error: error,
+                    Delivery.next_attempt_at: now() + delay,
+                },
+            )
+            return False
+        await self._finish(row, token, {Delivery.status: "done", Delivery.done_at: now()})
         return True
 
-    async def deliver_pending(self, limit: int = 100) -> int:
+    async def deliver_pending(self, limit: int = BATCH) -> int:
         """Deliver what is due now (one batch); return how many deliveries succeeded."""
-        return sum([await self._run(row) for row in await self._claim(limit)])
+        token, rows = await self._claim(limit)
+        return sum([await self._run(row, token) for row in rows])
 
     async def retry(self, delivery_id: int) -> None:
         """Put a failed delivery back in the queue (from the desk)."""
         await Delivery.update(
             {Delivery.status: "pending", Delivery.attempts: 0, Delivery.next_attempt_at: now()}
-        ).where(Delivery.id == delivery_id)
+        ).where((Delivery.id == delivery_id) & (Delivery.status == "failed"))
         self.wake()
 
     # -- background loop ---------------------------------------------------------------------------------
@@ -178,12 +190,12 @@ class Dispatcher:
 
     async def _loop(self, poll_seconds: float) -> None:
         while True:
+            self._wake.clear()  # a publish during the batch below wakes the next round at once
             try:
                 if await self.deliver_pending():
                     continue
             except Exception:  # the database may be briefly unavailable; keep the loop alive
                 logger.exception("event delivery loop failed; retrying")
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
                 await asyncio.sleep(0.05)  # let the publishing transaction commit

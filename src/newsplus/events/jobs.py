@@ -101,20 +101,20 @@ class Scheduler:
             raise
 
     async def _execute(self, job: Job, run_id: int) -> None:
-        error = ""
-        try:
-            if job.per_district:
-                for district in list(self.newsplus.districts.by_slug.values()):
-                    with district_scope(district):
-                        await job.run(self.newsplus)
-            else:
-                with all_districts():
+        errors = []
+        districts = list(self.newsplus.districts.by_slug.values()) if job.per_district else [None]
+        for district in districts:  # one district's failure does not keep the job from the others
+            try:
+                with district_scope(district) if district else all_districts():
                     await job.run(self.newsplus)
-        except Exception as exc:  # recorded, and the next slot runs as usual
-            error = "".join(traceback.format_exception(exc))[-4000:]
-            logger.error("job %s failed: %s", job.name, error)
+            except Exception as exc:  # recorded, and the next slot runs as usual
+                where = f"[{district.slug}] " if district else ""
+                errors.append(where + "".join(traceback.format_exception(exc))[-2000:])
+                logger.error("job %s failed %s: %s", job.name, where, exc)
         with all_districts():
-            await JobRun.update({JobRun.finished_at: now(), JobRun.error: error}).where(JobRun.id == run_id)
+            await JobRun.update({JobRun.finished_at: now(), JobRun.error: "\n".join(errors)[-8000:]}).where(
+                JobRun.id == run_id
+            )
 
     async def run_due(self) -> list[str]:
         """Run every job whose latest slot is due and unclaimed; return the names of those this worker ran."""

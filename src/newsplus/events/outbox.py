@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from newsplus import db
 from newsplus.clock import now
 from newsplus.events.tables import Delivery, EventRecord
 
@@ -75,8 +76,9 @@ async def publish(newsplus: Newsplus, event: Event, *, actor: int | None = None)
     record = EventRecord(
         name=name, key=stamped.key, payload=msgspec.json.encode(stamped).decode(), actor=actor, created_at=now()
     )
-    await record.save()
-    await enqueue(record.id, await newsplus.dispatcher.targets_for(name))
+    async with db.transaction():  # joins the caller's transaction, or makes the event and its deliveries atomic
+        await record.save()
+        await enqueue(record.id, await newsplus.dispatcher.targets_for(name))
     newsplus.dispatcher.wake()
     return stamped
 

@@ -25,6 +25,7 @@ class Delivery(DistrictTable, tablename="events_delivery"):
     attempts = Integer(null=False, default=0)
     next_attempt_at = Timestamptz(null=False)
     claimed_until = Timestamptz(null=True, default=None)
+    claim_token = Varchar(length=32, null=True, default=None)
     last_error = Text(null=False, default="")
     done_at = Timestamptz(null=True, default=None)
 

@@ -41,9 +41,8 @@ KEEPALIVE_SECONDS = 15.0
 async def my_inbox(
     request: Request, cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 20
 ) -> dict[str, Any]:
-    """The caller's inbox, newest first (``next`` is the cursor of the following page)."""
-    page = await inbox.inbox(request.user, cursor=cursor, limit=limit)
-    return {**page, "unread": await inbox.unread_count(request.user)}
+    """The caller's inbox, newest first (``next`` is the cursor of the following page), and the unread count."""
+    return await inbox.inbox(request.user, cursor=cursor, limit=limit)
 
 
 @get("/me/notifications/unread", guards=[signed_in])
@@ -89,12 +88,18 @@ async def _stream(newsplus: Any, user: CurrentUser, last_id: int | None) -> Asyn
         newsplus.stream.unsubscribe(district.id, subscription)
 
 
+def last_event_id(header: str | None) -> int | None:
+    """The notification id a reconnecting client last saw; anything that is not a plausible id is ignored."""
+    value = (header or "").strip()
+    if value.isascii() and value.isdecimal() and len(value) <= 10 and int(value) < 2**31:
+        return int(value)
+    return None
+
+
 @get("/me/notifications/stream", guards=[signed_in])
 async def stream(request: Request, newsplus: NewsplusDep) -> ServerSentEvent:
     """Server-sent events: each new notification (``id`` is its id) and broadcast, as it is created."""
-    last = request.headers.get("last-event-id", "")
-    last_id = int(last) if last.isascii() and last.isdecimal() and len(last) < 12 else None
-    return ServerSentEvent(_stream(newsplus, request.user, last_id))
+    return ServerSentEvent(_stream(newsplus, request.user, last_event_id(request.headers.get("last-event-id"))))
 
 
 @get("/me/notification-preferences", guards=[signed_in])

@@ -41,10 +41,12 @@ async def _log(user_id: int, notification_id: int | None, channel: str, status: 
     )
 
 
-async def send_outside(newsplus: Newsplus, notification_id: int) -> None:
+async def send_outside(
+    newsplus: Newsplus, notification_id: int, *, states: tuple[str, ...] = ("none", "retry")
+) -> None:
     """Send one notification by the channels its reader chose; raise if one fails (to be retried)."""
     row = await Notification.select().where(Notification.id == notification_id).first()
-    if row is None or row["external"] not in ("none", "retry"):
+    if row is None or row["external"] not in states:
         return  # already sent, held or collected: a repeated delivery changes nothing
     category = _category(newsplus, row["category"])
     preferences = await load_preferences(newsplus, row["user"])
@@ -54,7 +56,8 @@ async def send_outside(newsplus: Newsplus, notification_id: int) -> None:
     later = "digest" if any(modes[c] == "digest" and addresses[c] for c in EXTERNAL_CHANNELS) else "skipped"
     zone = ZoneInfo(newsplus.settings.site.timezone)
     if plan and category.priority != "high" and preferences.quiet_at(now(), zone):
-        await Notification.update({Notification.external: "held"}).where(Notification.id == notification_id)
+        if row["external"] != "held":
+            await Notification.update({Notification.external: "held"}).where(Notification.id == notification_id)
         return
     done = {
         r["channel"]
@@ -80,18 +83,27 @@ async def send_outside(newsplus: Newsplus, notification_id: int) -> None:
             await _log(row["user"], notification_id, channel, "failed", exc.detail.format(**exc.params))
             failures.append(channel)
     if failures:
-        await Notification.update({Notification.external: "retry"}).where(Notification.id == notification_id)
+        if row["external"] != "held":  # a held one stays held: the quiet-hours job tries it again
+            await Notification.update({Notification.external: "retry"}).where(Notification.id == notification_id)
         raise DeliveryFailed("The {kind} service is unavailable; please try again later", kind=failures[0])
     state = later if later == "digest" else ("sent" if plan else "skipped")
     await Notification.update({Notification.external: state}).where(Notification.id == notification_id)
 
 
 async def send_held(newsplus: Newsplus) -> None:
-    """Job: send what quiet hours held back, once each reader's quiet hours are over."""
-    held = await Notification.select(Notification.id).where(Notification.external == "held").limit(1000)
+    """Job: send what quiet hours held back, once each reader's quiet hours are over (failures wait for the
+    next run; they stay held)."""
+    held = (
+        await Notification.select(Notification.id)
+        .where(Notification.external == "held")
+        .order_by(Notification.id)
+        .limit(1000)
+    )
     for row in held:
-        await Notification.update({Notification.external: "none"}).where(Notification.id == row["id"])
-        await send_outside(newsplus, row["id"])
+        try:
+            await send_outside(newsplus, row["id"], states=("held",))
+        except DeliveryFailed:
+            continue
 
 
 async def send_digests(newsplus: Newsplus) -> None:
@@ -108,7 +120,17 @@ async def send_digests(newsplus: Newsplus) -> None:
     for user_id, items in by_user.items():
         preferences = await load_preferences(newsplus, user_id)
         addresses = await _addresses(user_id, preferences.email)
-        channel = "email" if addresses["email"] else "sms"
+        wanted = {
+            c
+            for c in EXTERNAL_CHANNELS
+            if any(preferences.mode(_category(newsplus, name), c) == "digest" for name in preferences.modes)
+        }
+        channel = next((c for c in ("email", "sms") if c in wanted and addresses[c]), None)
+        if channel is None:  # the address they chose it for is gone: nothing to send it to
+            await Notification.update({Notification.external: "skipped"}).where(
+                Notification.id.is_in([item["id"] for item in items])
+            )
+            continue
         lines = "\n".join(f"· {item['title']}" for item in items)
         message = Message(
             kind=channel,

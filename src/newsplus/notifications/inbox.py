@@ -7,7 +7,7 @@ to each reader when they open their inbox; the only per-user row is written when
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -19,6 +19,7 @@ from newsplus.events.outbox import Event, publish
 from newsplus.notifications.audience import Audience, check_audience, count_recipients, tags_of
 from newsplus.notifications.tables import Broadcast, BroadcastRead, Notification
 from newsplus.users.access import CurrentUser
+from newsplus.web.links import check_link
 
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
@@ -69,6 +70,7 @@ async def notify(
     """Put a notification in one user's inbox; SSE, e-mail and SMS follow after commit. Return its id."""
     if priority not in PRIORITIES:
         raise InvalidInput("Unknown priority {priority}", priority=priority)
+    link = check_link(link)
     async with db.transaction():
         row = Notification(
             user=user_id,
@@ -104,6 +106,7 @@ async def broadcast(
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A title is required", extra={"field": "title"})
+    link = check_link(link)
     await check_audience(audience, newsplus.roles)
     recipients = await count_recipients(audience)
     if recipients == 0:
@@ -167,7 +170,8 @@ def _cursor(item: dict[str, Any]) -> str:
 def _parse_cursor(cursor: str) -> tuple[datetime, str, int]:
     try:
         moment, kind, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(moment), kind, int(ident)
+        when = datetime.fromisoformat(moment)
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)), kind, int(ident)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("The cursor is not valid; start from the first page", extra={"field": "cursor"}) from None
 
@@ -211,13 +215,15 @@ async def inbox(user: CurrentUser, *, cursor: str | None = None, limit: int = 20
         }
         for b in shared
     ]
+    unread = sum(1 for b in shared if b["read_at"] is None)
+    unread += await Notification.count().where((Notification.user == user.id) & Notification.read_at.is_null())
     items = sorted(personal + shared, key=lambda i: (i["created_at"], i["kind"], i["id"]), reverse=True)
     if before:
         items = [i for i in items if (i["created_at"], i["kind"], i["id"]) < before]
     page, more = items[:limit], len(items) > limit
     for item in page:
         item["read"] = item.pop("read_at") is not None
-    return {"items": page, "next": _cursor(page[-1]) if more and page else None}
+    return {"items": page, "next": _cursor(page[-1]) if more and page else None, "unread": unread}
 
 
 async def unread_count(user: CurrentUser) -> int:

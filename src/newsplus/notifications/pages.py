@@ -235,7 +235,8 @@ async def popup_save(request: Request, data: URLEncodedBody[ComposeForm], newspl
                 reach=await count_recipients(audience),
                 preview=data,
             )
-        priority = int(data.priority) if data.priority.isascii() and data.priority.isdecimal() else 0
+        digits = data.priority.strip()
+        priority = int(digits) if digits.isascii() and digits.isdecimal() and len(digits) <= 3 else 0
         await popups.create_popup(
             newsplus,
             title=data.title,

@@ -164,7 +164,7 @@ def extra_template_vars(request: Request, template: str):
     async def gather() -> dict[str, Any]:
         extra: dict[str, Any] = {"unread": await unread_count(user)}
         if template == "home.html":
-            extra["popups"] = await due_popups(request.app.state.newsplus, user)
+            extra["popups"] = await due_popups(request.app.state.newsplus, user, limit=1)
         return extra
 
     return gather()

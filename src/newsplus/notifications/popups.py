@@ -18,6 +18,7 @@ from newsplus.errors import InvalidInput, NotFound
 from newsplus.notifications.audience import Audience, check_audience, count_recipients, tags_of
 from newsplus.notifications.tables import Popup, PopupAction
 from newsplus.users.access import CurrentUser
+from newsplus.web.links import check_link
 
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
@@ -25,13 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["FREQUENCIES", "create_popup", "due_popups", "list_popups", "popup_stats", "record_action"]
 
 FREQUENCIES = ("once", "daily", "every_launch")
-
-
-def _check_link(link: str) -> str:
-    link = (link or "").strip()
-    if link and not (link.startswith(("https://", "http://")) or (link.startswith("/") and not link.startswith("//"))):
-        raise InvalidInput("A link is a path on this site or an http(s) address", extra={"field": "link"})
-    return link
 
 
 async def create_popup(
@@ -63,8 +57,8 @@ async def create_popup(
     row = Popup(
         title=title[:200],
         body=body,
-        image=_check_link(image),
-        link=_check_link(link),
+        image=check_link(image, "image"),
+        link=check_link(link),
         starts_at=starts_at,
         ends_at=ends_at,
         audience=audience.encode(),
@@ -81,8 +75,9 @@ def _today(newsplus: Newsplus) -> str:
     return now().astimezone(ZoneInfo(newsplus.settings.site.timezone)).strftime("%Y-%m-%d")
 
 
-async def due_popups(newsplus: Newsplus, user: CurrentUser) -> list[dict[str, Any]]:
-    """The pop-ups to show this person now, highest priority first; they are recorded as shown."""
+async def due_popups(newsplus: Newsplus, user: CurrentUser, limit: int | None = None) -> list[dict[str, Any]]:
+    """The pop-ups to show this person now, highest priority first (at most ``limit``); those returned are
+    recorded as shown, so a page that shows one pop-up asks for one."""
     moment = now()
     rows = (
         await Popup.select(
@@ -118,10 +113,12 @@ async def due_popups(newsplus: Newsplus, user: CurrentUser) -> list[dict[str, An
         if r["frequency"] == "every_launch"
         or (r["frequency"] == "once" and r["id"] not in shown_ever)
         or (r["frequency"] == "daily" and r["id"] not in shown_today)
-    ]
-    if due:
+    ][:limit]
+    # every_launch shows each time but is counted once a day per person: the table does not grow per view
+    new = [r for r in due if r["id"] not in shown_today]
+    if new:
         await PopupAction.insert(
-            *[PopupAction(popup=r["id"], user=user.id, action="shown", day=today, at=moment) for r in due]
+            *[PopupAction(popup=r["id"], user=user.id, action="shown", day=today, at=moment) for r in new]
         )
     return [{k: v for k, v in r.items() if k != "audience"} for r in due]
 

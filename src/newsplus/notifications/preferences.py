@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from newsplus import db
 from newsplus.errors import InvalidInput
 from newsplus.notifications.tables import Contact, Preference
 
@@ -112,21 +113,24 @@ async def save_preferences(newsplus: Newsplus, user_id: int, wanted: Preferences
     email = wanted.email.strip()
     if email and (len(email) > 254 or not EMAIL.match(email)):
         raise InvalidInput("Please enter a valid e-mail address", extra={"field": "email"})
-    await Preference.delete().where(Preference.user == user_id)
-    rows = [
-        Preference(user=user_id, category=name, channel=channel, mode=mode)
-        for name, channels in wanted.modes.items()
-        for channel, mode in channels.items()
-    ]
-    if rows:
-        await Preference.insert(*rows)
-    values: dict[Any, Any] = {
-        Contact.email: email,
-        Contact.quiet_start: _minutes(wanted.quiet_start) if wanted.quiet_start else None,
-        Contact.quiet_end: _minutes(wanted.quiet_end) if wanted.quiet_end else None,
-    }
-    if await Contact.exists().where(Contact.user == user_id):
-        await Contact.update(values).where(Contact.user == user_id)
-    else:
-        await Contact.insert(Contact(user=user_id, **{column._meta.name: value for column, value in values.items()}))
+    async with db.transaction():
+        await Preference.delete().where(Preference.user == user_id)
+        rows = [
+            Preference(user=user_id, category=name, channel=channel, mode=mode)
+            for name, channels in wanted.modes.items()
+            for channel, mode in channels.items()
+        ]
+        if rows:
+            await Preference.insert(*rows)
+        values: dict[Any, Any] = {
+            Contact.email: email,
+            Contact.quiet_start: _minutes(wanted.quiet_start) if wanted.quiet_start else None,
+            Contact.quiet_end: _minutes(wanted.quiet_end) if wanted.quiet_end else None,
+        }
+        if await Contact.exists().where(Contact.user == user_id):
+            await Contact.update(values).where(Contact.user == user_id)
+        else:
+            await Contact.insert(
+                Contact(user=user_id, **{column._meta.name: value for column, value in values.items()})
+            )
     return await load_preferences(newsplus, user_id)

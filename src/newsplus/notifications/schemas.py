@@ -12,6 +12,7 @@ from newsplus.notifications.audience import Audience
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10000)]
 Link = Annotated[str, msgspec.Meta(max_length=500)]
+Moment = Annotated[datetime, msgspec.Meta(tz=True, description="With its time zone, e.g. 2026-11-30T08:00:00+08:00")]
 
 
 class MarkRead(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,7 +49,7 @@ class BroadcastIn(msgspec.Struct, forbid_unknown_fields=True):
     body: Text = ""
     link: Link = ""
     category: Annotated[str, msgspec.Meta(max_length=64)] = "system"
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
 
 
 class Sent(msgspec.Struct):
@@ -62,8 +63,8 @@ class PopupIn(msgspec.Struct, forbid_unknown_fields=True):
     """A pop-up: its window, audience, frequency cap and priority."""
 
     title: Title
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     audience: Audience
     body: Text = ""
     image: Link = ""

@@ -8,10 +8,13 @@ event dispatcher and listed in the desk's delivery log.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -80,11 +83,34 @@ async def subscribed_webhooks(name: str) -> list[str]:
     ]
 
 
+async def _check_destination(url: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a host that resolves to a loopback, private, link-local or otherwise non-public address.
+
+    A district's webhook must not become a way into the platform's own network; systems on a private
+    network are named in ``webhook_private_networks``.
+    """
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise ConnectionError("the webhook host name does not resolve") from None
+    networks = [ipaddress.ip_network(n, strict=False) for n in allowed]
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if (address.is_global and not address.is_multicast) or any(address in n for n in networks):
+            continue
+        raise ConnectionError("the webhook host is not a public address (see webhook_private_networks)")
+
+
 async def deliver_webhook(target: str, event: Event, newsplus: Newsplus) -> None:
     """POST one event to one webhook; raise on anything but a 2xx answer (the dispatcher retries)."""
     row = await Webhook.select(Webhook.url, Webhook.secret, Webhook.active).where(Webhook.id == int(target)).first()
     if row is None or not row["active"]:
         return  # removed or paused since: nothing to send
+    await _check_destination(row["url"], newsplus.plugin_settings["notifications"].webhook_private_networks)
     body = msgspec.json.encode(
         {
             "event": event_name(event),

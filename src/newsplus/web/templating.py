@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from newsplus.web.links import safe_href
+
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
@@ -53,6 +55,7 @@ def build_environment(newsplus: Newsplus, package_dirs: list[Path]) -> jinja2.En
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone).strftime(fmt)
 
     env.filters["localtime"] = localtime
+    env.filters["safe_href"] = safe_href
     newsplus.hook.prepare_jinja2_environment(env=env, newsplus=newsplus)
     return env
 
