@@ -368,3 +368,24 @@ async def test_one_districts_failing_job_does_not_stop_the_others(newsplus_app) 
             await scheduler.run_due()
             error = (await scheduler.last_runs())["test.picky"]["error"]
     assert reached == ["yanqing"] and "[changping]" in error and "昌平的数据源不可用" in error
+
+
+async def test_old_delivered_events_and_job_runs_are_pruned(newsplus_app) -> None:
+    from newsplus.events.jobs import prune
+
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    with frozen_clock(start) as clock:
+        async with running(newsplus_app([notes])) as newsplus:
+            with district_scope(newsplus.districts.primary):
+                await notes.add_note(newsplus, "旧的", None)
+                await newsplus.dispatcher.deliver_pending()
+                notes.recorder.fail_next = 10
+                await notes.add_note(newsplus, "一直投不出去", None)
+                await newsplus.dispatcher.deliver_pending()
+                await newsplus.scheduler.run_now("notes.count")
+                clock.advance(days=31)
+                await prune(newsplus)
+                assert await EventRecord.count() == 1  # the one still being retried is kept
+                assert await Delivery.count() == 1
+            with all_districts():
+                assert await JobRun.count() == 0

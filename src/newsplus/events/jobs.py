@@ -23,7 +23,7 @@ from newsplus import db
 from newsplus.clock import now
 from newsplus.districts.scope import all_districts, district_scope
 from newsplus.events.background import Background
-from newsplus.events.tables import JobRun
+from newsplus.events.tables import Delivery, EventRecord, JobRun
 
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
@@ -164,3 +164,13 @@ class Scheduler:
             except Exception:  # keep scheduling even if one tick hit a database hiccup
                 logger.exception("job scheduler tick failed")
             await asyncio.sleep(tick_seconds)
+
+
+async def prune(newsplus: Newsplus) -> None:
+    """Job: forget delivered events and finished job runs older than ``[plugins.events] keep_days``."""
+    cutoff = now() - timedelta(days=newsplus.plugin_settings["events"].keep_days)
+    await Delivery.delete().where((Delivery.status == "done") & (Delivery.done_at < cutoff))
+    open_events = Delivery.select(Delivery.event).where(Delivery.status != "done")
+    await EventRecord.delete().where((EventRecord.created_at < cutoff) & EventRecord.id.not_in(open_events))
+    with all_districts():
+        await JobRun.delete().where((JobRun.started_at < cutoff) & JobRun.finished_at.is_not_null())

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from newsplus.events import api, commands
+from newsplus.events.jobs import Job, prune
 from newsplus.events.settings import EventsSettings
 from newsplus.hookspecs import hookimpl
 from newsplus.types import MenuItem, Permission, Role
@@ -48,6 +49,12 @@ def register_permissions() -> list[Permission]:
 def register_roles() -> list[Role]:
     """Administrators watch deliveries (they hold every permission anyway)."""
     return [Role(name="admin", permissions=("events.monitor",))]
+
+
+@hookimpl
+def register_jobs() -> list[Job]:
+    """Forget old delivered events and job runs once a day."""
+    return [Job(name="events.prune", run=prune, cron="30 3 * * *", description="Forget old events and job runs")]
 
 
 @hookimpl
