@@ -10,7 +10,7 @@ from newsplus.errors import InvalidInput
 from newsplus.users.access import CurrentUser
 from newsplus.users.tables import Department, Grant, User, UserTag
 
-__all__ = ["Audience", "check_audience", "count_recipients", "tags_of"]
+__all__ = ["Audience", "check_audience", "count_recipients", "meant_for", "tags_of"]
 
 Ids = Annotated[list[int], msgspec.Meta(max_length=1000)]
 Names = Annotated[list[str], msgspec.Meta(max_length=100)]
@@ -93,6 +93,13 @@ async def count_recipients(audience: Audience) -> int:
     for condition in conditions[1:]:
         where = where | condition
     return await User.count().where(active & where)
+
+
+async def meant_for(user: CurrentUser, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows (each with its stored ``audience``) whose audience includes this user, in their order."""
+    audiences = {r["id"]: Audience.decode(r["audience"]) for r in rows}
+    tags = await tags_of(user.id) if any(a.needs_tags for a in audiences.values()) else frozenset()
+    return [r for r in rows if audiences[r["id"]].matches(user, tags)]
 
 
 async def tags_of(user_id: int) -> frozenset[str]:

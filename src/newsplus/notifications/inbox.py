@@ -16,7 +16,7 @@ from newsplus import db
 from newsplus.clock import now
 from newsplus.errors import InvalidInput, NotFound
 from newsplus.events.outbox import Event, publish
-from newsplus.notifications.audience import Audience, check_audience, count_recipients, tags_of
+from newsplus.notifications.audience import Audience, check_audience, count_recipients, meant_for
 from newsplus.notifications.tables import Broadcast, BroadcastRead, Notification
 from newsplus.users.access import CurrentUser
 from newsplus.web.links import check_link
@@ -148,9 +148,7 @@ async def _broadcasts_for(user: CurrentUser, since: datetime) -> list[dict[str, 
     )
     moment = now()
     rows = [r for r in rows if r["expires_at"] is None or r["expires_at"] > moment]
-    audiences = {r["id"]: Audience.decode(r["audience"]) for r in rows}
-    tags = await tags_of(user.id) if any(a.needs_tags for a in audiences.values()) else frozenset()
-    return [r for r in rows if audiences[r["id"]].matches(user, tags)]
+    return await meant_for(user, rows)
 
 
 async def _read_broadcasts(user_id: int, ids: list[int]) -> set[int]:

@@ -15,7 +15,7 @@ from piccolo.query.functions.aggregate import Count
 
 from newsplus.clock import now
 from newsplus.errors import InvalidInput, NotFound
-from newsplus.notifications.audience import Audience, check_audience, count_recipients, tags_of
+from newsplus.notifications.audience import Audience, check_audience, count_recipients, meant_for
 from newsplus.notifications.tables import Popup, PopupAction
 from newsplus.users.access import CurrentUser
 from newsplus.web.links import check_link
@@ -96,9 +96,7 @@ async def due_popups(newsplus: Newsplus, user: CurrentUser, limit: int | None = 
     )
     if not rows:
         return []
-    audiences = {r["id"]: Audience.decode(r["audience"]) for r in rows}
-    tags = await tags_of(user.id) if any(a.needs_tags for a in audiences.values()) else frozenset()
-    rows = [r for r in rows if audiences[r["id"]].matches(user, tags)]
+    rows = await meant_for(user, rows)
     today = _today(newsplus)
     seen = await PopupAction.select(PopupAction.popup, PopupAction.day).where(
         (PopupAction.user == user.id)
