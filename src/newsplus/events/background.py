@@ -16,11 +16,6 @@ class Background:
     def __init__(self) -> None:
         self._task: asyncio.Task | None = None
 
-    @property
-    def running(self) -> bool:
-        """Whether the task has been started and not stopped."""
-        return self._task is not None
-
     def start(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         """Start ``work`` unless a task is already running."""
         if self._task is None:

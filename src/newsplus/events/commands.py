@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from newsplus import db
 from newsplus.settings import load_settings
 
 console = Console()
@@ -21,16 +22,12 @@ def _newsplus():
 
 
 async def _open(newsplus, work):
-    from newsplus.districts.directory import DistrictDirectory
-
+    """Open the database and the district directory (not the background loops), run ``work``, close."""
     await newsplus.open_database()
     try:
-        newsplus.districts = DistrictDirectory()
         await newsplus.districts.load()
         return await work()
     finally:
-        from newsplus import db
-
         await db.close_pool(newsplus.engine)
 
 

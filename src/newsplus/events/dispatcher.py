@@ -22,7 +22,7 @@ from newsplus.clock import now
 from newsplus.districts.scope import CurrentDistrict, all_districts, district_scope
 from newsplus.events.background import Background
 from newsplus.events.outbox import Event, decode_event
-from newsplus.events.tables import Delivery, EventRecord
+from newsplus.events.tables import Delivery
 from newsplus.plugins import maybe_await
 
 if TYPE_CHECKING:
@@ -223,8 +223,3 @@ async def event_log(status: str | None = None, limit: int = 100) -> list[dict[st
     if status:
         query = query.where(Delivery.status == status)
     return await query
-
-
-async def event_count(name: str) -> int:
-    """How many events of a name the current district has published."""
-    return await EventRecord.count().where(EventRecord.name == name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -88,8 +88,3 @@ async def enqueue(event_id: int, targets: list[str], *, when: datetime | None = 
     if targets:
         moment = when or now()
         await Delivery.insert(*[Delivery(event=event_id, target=t, next_attempt_at=moment) for t in targets])
-
-
-def payload_of(event: Event) -> dict[str, Any]:
-    """An event as a plain dict (for webhooks and the desk's delivery log)."""
-    return msgspec.to_builtins(event)

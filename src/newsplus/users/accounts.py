@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from newsplus import db
 from newsplus.errors import Conflict, InvalidInput, NotFound
 from newsplus.users.access import CurrentUser
-from newsplus.users.auth import aware, hash_password, now
+from newsplus.users.auth import hash_password, now
 from newsplus.users.tables import Department, Grant, Session, User, VerificationCode
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ async def list_sessions(user_id: int) -> list[dict[str, Any]]:
         .order_by(Session.id, ascending=False)
     )
     moment = now()
-    return [r for r in rows if aware(r["expires_at"]) > moment]
+    return [r for r in rows if r["expires_at"] > moment]
 
 
 async def export_user_data(newsplus: Newsplus, user: CurrentUser) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -120,11 +120,6 @@ async def send_login_code(newsplus: Newsplus, phone: str, address: str = "") -> 
     return settings.code_ttl_seconds
 
 
-def aware(value: datetime) -> datetime:
-    """A datetime from the database as timezone-aware UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 MAX_GUESSES = 5
 
 
@@ -137,7 +132,7 @@ async def _use_code(phone: str, code: str) -> None:
     )
     if latest is None:
         raise Unauthenticated("No valid code for this number; please ask for a new one")
-    if aware(latest["expires_at"]) < now():
+    if latest["expires_at"] < now():
         raise Unauthenticated("The code has expired; please ask for a new one")
     # Every guess is claimed before it is checked, so guesses sent at once still count one by one.
     this_code = VerificationCode.id == latest["id"]
@@ -251,7 +246,7 @@ async def load_current_user(newsplus: Newsplus, token: str) -> CurrentUser | Non
         .where(Session.token_hash == token_hash(token))
         .first()
     )
-    if session is None or session["revoked_at"] is not None or aware(session["expires_at"]) < now():
+    if session is None or session["revoked_at"] is not None or session["expires_at"] < now():
         return None
     return await _with_grants(newsplus, {f: session[f"user.{f}"] for f in USER_FIELDS}, session["id"])
 
