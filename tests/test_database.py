@@ -245,7 +245,7 @@ async def test_a_plugins_app_is_migrated_after_the_core_apps(newsplus_database_u
         pass
     applied = await fetch(newsplus_database_url, "SELECT id, app_name FROM migration ORDER BY id")
     order = list(dict.fromkeys(app for _, app in applied))
-    assert order == ["districts", "events", "users", "notifications", "notes"]
+    assert order == ["districts", "events", "users", "notifications", "content", "notes"]
     ids = [i for i, _ in applied]
     assert ids == sorted(set(ids))
     assert "notes_note" in await table_names(newsplus_database_url)

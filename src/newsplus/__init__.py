@@ -4,6 +4,8 @@ This module is the public facade plugins import; everything else is internal and
 """
 
 from newsplus.app import create_app
+from newsplus.content.distribution import DistributionChannel
+from newsplus.content.schemas import FeedItem
 from newsplus.db import create_index, transaction
 from newsplus.districts.scope import (
     CurrentDistrict,
@@ -12,7 +14,17 @@ from newsplus.districts.scope import (
     current_district,
     district_scope,
 )
-from newsplus.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
+from newsplus.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from newsplus.events.jobs import Job
 from newsplus.events.outbox import Event, handles, publish
 from newsplus.hookspecs import hookimpl, hookspec
@@ -30,9 +42,11 @@ __all__ = [
     "CurrentDistrict",
     "CurrentUser",
     "DemoData",
+    "DistributionChannel",
     "DistrictTable",
     "DomainError",
     "Event",
+    "FeedItem",
     "Forbidden",
     "HomeTile",
     "InvalidInput",
@@ -42,12 +56,14 @@ __all__ = [
     "Newsplus",
     "NewsplusDep",
     "NotFound",
+    "PayloadTooLarge",
     "Permission",
     "RateLimited",
     "Role",
     "Settings",
     "SettingsError",
     "Unauthenticated",
+    "UnsupportedMediaType",
     "__version__",
     "all_districts",
     "anyone",

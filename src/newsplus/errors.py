@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Conflict", "DomainError", "Forbidden", "InvalidInput", "NotFound", "RateLimited", "Unauthenticated"]
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "PayloadTooLarge",
+    "RateLimited",
+    "Unauthenticated",
+    "UnsupportedMediaType",
+]
 
 
 class DomainError(Exception):
@@ -54,6 +64,18 @@ class Conflict(DomainError):
     """The request clashes with the current state (a name already taken, an illegal state change)."""
 
     status_code = 409
+
+
+class PayloadTooLarge(DomainError):
+    """An upload or body over the size the site accepts."""
+
+    status_code = 413
+
+
+class UnsupportedMediaType(DomainError):
+    """An upload whose content (sniffed, not its name) is not a type the site accepts."""
+
+    status_code = 415
 
 
 class RateLimited(DomainError):

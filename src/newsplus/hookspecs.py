@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from litestar.config.app import AppConfig
     from litestar.types import ControllerRouterHandler
 
+    from newsplus.content.distribution import DistributionChannel
+    from newsplus.content.schemas import FeedItem
     from newsplus.events.jobs import Job
     from newsplus.events.outbox import Event
     from newsplus.notifications.channels import Channel
@@ -78,6 +80,11 @@ def register_notification_channels(newsplus: Newsplus) -> list[Channel]:
 @hookspec
 def register_notification_categories() -> list[NotificationCategory]:
     """Return the kinds of notification a plugin sends, each with its priority and default channels."""
+
+
+@hookspec
+def register_distribution_channels(newsplus: Newsplus) -> list[DistributionChannel]:
+    """Return targets a published article goes to (a district's own CMS, a WeChat account …)."""
 
 
 @hookspec
@@ -158,6 +165,11 @@ def home_tiles(request: Request, user: CurrentUser | None) -> list[HomeTile]:
 @hookspec
 def menu_items(request: Request, user: CurrentUser | None) -> list[MenuItem]:
     """Return navigation entries; desk entries carrying a permission show only to users who have it."""
+
+
+@hookspec(firstresult=True)
+def render_feed_item(item: FeedItem, request: Request) -> str | None:
+    """Return the HTML of one feed entry on H5 pages (the first answer wins), or None to leave it to others."""
 
 
 @hookspec

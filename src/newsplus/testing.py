@@ -45,6 +45,7 @@ def make_settings(database_url: str, plugins: Sequence[str] = (), settings: dict
     """Settings for a test app: the given database (migrated on start) and any other settings tables."""
     raw: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in (settings or {}).items()}
     raw.setdefault("site", {}).setdefault("secret", "test-secret-" + secrets.token_hex(8))
+    raw["site"].setdefault("media", tempfile.mkdtemp(prefix="newsplus-media-"))
     raw.setdefault("database", {}).update(url=database_url, auto_migrate=True)
     plugin_tables = raw.pop("plugins", {})
     # Tests deliver events and run jobs by hand (deliver_pending, run_due) unless they ask for the loops.

@@ -1,0 +1,104 @@
+"""What every reader sees alike, kept in each worker and dropped when the district's content version moves.
+
+Every change readers can see bumps the district's row in ``content_version`` in the same transaction
+(``changes()``). A worker asks the database for the version at most once per ``change_check_seconds``, so a
+publish on one worker is visible on every other within that bound, and a cached page costs no query.
+An entry may also carry its own ``valid_until`` (the next scheduled go-live, expiry or pin change), so
+time-driven changes show on time without anyone writing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from newsplus import db
+from newsplus.clock import now
+from newsplus.content.tables import ContentVersion
+from newsplus.districts.scope import current_district
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+MAX_ENTRIES = 5000
+MAX_AGE_SECONDS = 300.0
+
+
+class ContentCache:
+    """A bounded per-worker cache keyed by (district, key), valid for one content version."""
+
+    def __init__(self, check_seconds: float = 1.0) -> None:
+        self.check_seconds = check_seconds
+        self._versions: dict[int, tuple[int, float]] = {}
+        self._entries: OrderedDict[tuple[int, Any], tuple[int, datetime | None, float, Any]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    async def version(self, district_id: int) -> int:
+        """The district's content version, asked of the database at most once per ``check_seconds``."""
+        known = self._versions.get(district_id)
+        moment = time.monotonic()
+        if known is not None and moment - known[1] < self.check_seconds:
+            return known[0]
+        row = await ContentVersion.select(ContentVersion.version).first()
+        version = row["version"] if row else 0
+        self._versions[district_id] = (version, moment)
+        return version
+
+    async def get(self, key: Any, build: Callable[[], Awaitable[tuple[Any, datetime | None]]]) -> Any:
+        """The cached value for ``key`` in this district, or ``build()``'s (value, valid_until), stored."""
+        district_id = current_district().id
+        version = await self.version(district_id)
+        slot = (district_id, key)
+        entry = self._entries.get(slot)
+        moment = time.monotonic()
+        if (
+            entry is not None
+            and entry[0] == version
+            and (entry[1] is None or now() < entry[1])
+            and moment - entry[2] < MAX_AGE_SECONDS
+        ):
+            self._entries.move_to_end(slot)
+            self.hits += 1
+            return entry[3]
+        self.misses += 1
+        value, valid_until = await build()
+        self._entries[slot] = (version, valid_until, moment, value)
+        if len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)
+        return value
+
+    def forget(self, district_id: int) -> None:
+        """Make the next read ask the database for the version (after this worker committed a change)."""
+        self._versions.pop(district_id, None)
+
+
+def content_cache(newsplus: Newsplus) -> ContentCache:
+    """The worker's content cache."""
+    cache = newsplus.state.get("content.cache")
+    if cache is None:
+        cache = newsplus.state["content.cache"] = ContentCache(newsplus.plugin_settings["content"].change_check_seconds)
+    return cache
+
+
+async def bump_version() -> None:
+    """Move the current district's content version on (inside the caller's transaction)."""
+    updated = await ContentVersion.update({ContentVersion.version: ContentVersion.version + 1}, force=True).returning(
+        ContentVersion.id
+    )
+    if not updated:  # the district's first change: make its row (once, however many race), then count it
+        await ContentVersion.insert(ContentVersion(version=0)).on_conflict(action="DO NOTHING")
+        await ContentVersion.update({ContentVersion.version: ContentVersion.version + 1}, force=True)
+
+
+@asynccontextmanager
+async def changes(newsplus: Newsplus) -> AsyncIterator[None]:
+    """A transaction whose commit readers see: it bumps the version, and this worker looks again after."""
+    async with db.transaction():
+        yield
+        await bump_version()
+    content_cache(newsplus).forget(current_district().id)

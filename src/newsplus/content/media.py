@@ -1,0 +1,131 @@
+"""The media library: uploads sniffed by content, images re-encoded and thumbnailed, files kept outside the code."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from newsplus.clock import now
+from newsplus.content.tables import Media
+from newsplus.districts.scope import current_district
+from newsplus.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+
+MAX_PIXELS = 60_000_000
+URL_PREFIX = "/media/"
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type of a file from its first bytes (jpeg, png, gif, webp, mp4), or None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    return None
+
+
+def media_root(newsplus: Newsplus) -> Path:
+    """Where uploads are stored (``[site] media``)."""
+    return newsplus.settings.path(newsplus.settings.site.media)
+
+
+def _reencode(data: bytes, max_side: int, thumb_side: int) -> tuple[bytes, bytes, str, int, int]:
+    """Decode, rotate upright, shrink and re-encode an image (dropping metadata and anything hidden in it)."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > MAX_PIXELS:
+                raise UnsupportedMediaType("This image is too large to process")
+            probe.verify()
+        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise UnsupportedMediaType("This file is not a readable image") from None
+    keep_alpha = image.mode in ("RGBA", "LA", "P") and "transparency" in image.info or image.mode in ("RGBA", "LA")
+    image = image.convert("RGBA" if keep_alpha else "RGB")
+    image.thumbnail((max_side, max_side))
+    fmt, ext = ("PNG", "png") if keep_alpha else ("JPEG", "jpg")
+    out = io.BytesIO()
+    image.save(out, fmt, quality=85, optimize=True)
+    thumb = image.copy()
+    thumb.thumbnail((thumb_side, thumb_side))
+    thumb_out = io.BytesIO()
+    thumb.save(thumb_out, fmt, quality=80)
+    return out.getvalue(), thumb_out.getvalue(), ext, image.width, image.height
+
+
+async def store_upload(newsplus: Newsplus, data: bytes, name: str, *, user_id: int | None, alt: str = "") -> Media:
+    """Check, re-encode and store an upload; return its library row."""
+    settings = newsplus.plugin_settings["content"]
+    if len(data) > settings.max_upload_mb * 1024 * 1024:
+        raise PayloadTooLarge("Files may be at most {mb} MB", mb=settings.max_upload_mb)
+    if not data:
+        raise InvalidInput("The file is empty", extra={"field": "file"})
+    content_type = sniff(data)
+    if content_type is None:
+        raise UnsupportedMediaType("Only JPEG, PNG, GIF, WebP images and MP4 videos can be uploaded")
+    folder = Path(current_district().slug) / now().strftime("%Y/%m")
+    stem = secrets.token_urlsafe(12)
+    root = media_root(newsplus)
+    (root / folder).mkdir(parents=True, exist_ok=True)
+    width = height = 0
+    thumb_path = ""
+    if content_type.startswith("image/"):
+        body, thumb, ext, width, height = await asyncio.to_thread(
+            _reencode, data, settings.image_max_side, settings.thumbnail_side
+        )
+        content_type = f"image/{'png' if ext == 'png' else 'jpeg'}"
+        thumb_path = str(folder / f"{stem}_t.{ext}")
+        await asyncio.to_thread((root / thumb_path).write_bytes, thumb)
+    else:
+        body, ext = data, "mp4"
+    path = str(folder / f"{stem}.{ext}")
+    await asyncio.to_thread((root / path).write_bytes, body)
+    row = Media(
+        kind=content_type.split("/")[0],
+        name=(name or "")[:200],
+        path=path,
+        thumb=thumb_path,
+        content_type=content_type,
+        size=len(body),
+        width=width,
+        height=height,
+        alt=alt[:200],
+        uploaded_by=user_id,
+        created_at=now(),
+    )
+    await row.save()
+    return row
+
+
+def url_of(path: str) -> str:
+    """The public address of a stored file."""
+    return URL_PREFIX + path if path else ""
+
+
+async def media_item(media_id: int) -> Media:
+    """One item of this district's library."""
+    row = await Media.objects().where(Media.id == media_id).first()
+    if row is None:
+        raise NotFound("No such media item")
+    return row
+
+
+async def library(*, before: int | None = None, limit: int = 48) -> list[dict]:
+    """The library, newest first (``before`` an id, for the next page)."""
+    query = Media.select().order_by(Media.id, ascending=False).limit(limit)
+    if before:
+        query = query.where(Media.id < before)
+    return [dict(row, url=url_of(row["path"]), thumb_url=url_of(row["thumb"] or row["path"])) for row in await query]

@@ -1,0 +1,39 @@
+"""Settings of the content plugin: ``[plugins.content]``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class ReviewStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One step of a review chain: its name (初审) and the role whose holders may pass it."""
+
+    name: str
+    role: str
+
+
+DEFAULT_CHAIN = (
+    ReviewStep(name="初审", role="reviewer"),
+    ReviewStep(name="复审", role="reviewer"),
+    ReviewStep(name="终审", role="chief_editor"),
+)
+
+
+class ContentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The default review chain, comment moderation, upload limits and how often workers look for changes."""
+
+    review_chain: tuple[ReviewStep, ...] = DEFAULT_CHAIN
+    """Steps every article passes before it goes out; a channel may set its own chain in the desk."""
+    distinct_reviewers: bool = True
+    """Each step needs a different person, and never the author (四眼原则)."""
+    comment_moderation: Literal["all", "flagged"] = "all"
+    """``all``: every comment waits for a moderator (先审后发); ``flagged``: only those with sensitive words."""
+    sensitive_words: tuple[str, ...] = ()
+    max_upload_mb: int = 20
+    image_max_side: int = 2048
+    thumbnail_side: int = 360
+    change_check_seconds: float = 1.0
+    """How often a worker asks whether another worker published something (the cache's staleness bound)."""
+    view_flush_seconds: float = 5.0

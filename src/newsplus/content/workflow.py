@@ -1,0 +1,290 @@
+"""The review chain: draft → submitted → each step passed by its role → published or scheduled → unpublished
+→ archived. Only the chain publishes; every transition is recorded and emits an event."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from newsplus.clock import now
+from newsplus.content.articles import EDITABLE, article_row
+from newsplus.content.cache import changes
+from newsplus.content.channels import channel_by_id, parse_chain
+from newsplus.content.settings import ReviewStep
+from newsplus.content.tables import Article, Transition
+from newsplus.errors import Conflict, Forbidden, InvalidInput
+from newsplus.events.outbox import Event, publish
+from newsplus.users.tables import Grant, User
+
+if TYPE_CHECKING:
+    from newsplus.runtime import Newsplus
+    from newsplus.users.access import CurrentUser
+
+
+class ArticleSubmitted(Event, tag="content.article_submitted"):
+    """An article waits at a review step (after submission, or after the step before it passed)."""
+
+    article_id: int
+    title: str
+    step: str
+    role: str
+    author_id: int | None = None
+
+
+class ArticleRejected(Event, tag="content.article_rejected"):
+    """A reviewer sent an article back to its author with a comment."""
+
+    article_id: int
+    title: str
+    step: str
+    comment: str
+    author_id: int | None = None
+
+
+class ArticlePublished(Event, tag="content.article_published"):
+    """An article went live (at approval, or at its go-live time)."""
+
+    article_id: int
+    title: str
+    channel_id: int
+
+
+class ArticleUnpublished(Event, tag="content.article_unpublished"):
+    """An article was taken down (by an editor, or at its expiry time)."""
+
+    article_id: int
+    title: str
+    reason: str
+
+
+EVENTS = [ArticleSubmitted, ArticleRejected, ArticlePublished, ArticleUnpublished]
+
+
+def chain_of(newsplus: Newsplus, row: dict[str, Any]) -> tuple[ReviewStep, ...]:
+    """The review chain an article in review follows (fixed when it was submitted)."""
+    return parse_chain(newsplus, row["chain"])
+
+
+def holds(user: CurrentUser, role: str) -> bool:
+    """Whether a user holds a role district-wide (an admin holds every role)."""
+    return role in user.roles or "admin" in user.roles
+
+
+async def _move(row: dict[str, Any], to: str, actor: int | None, comment: str, step: str = "", **values: Any) -> None:
+    expected = row["status"]
+    changed = (
+        await Article.update(
+            {Article.status: to, Article.updated_at: now(), **{getattr(Article, k): v for k, v in values.items()}}
+        )
+        .where((Article.id == row["id"]) & (Article.status == expected) & (Article.revision == row["revision"]))
+        .returning(Article.id)
+    )
+    if not changed:  # someone else acted on it first
+        raise Conflict("This article changed while you were looking at it; reload and try again")
+    await Transition(
+        article=row["id"], from_status=expected, to_status=to, step=step, actor=actor, comment=comment, created_at=now()
+    ).save()
+
+
+async def submit(newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str = "") -> str:
+    """Send a draft into review at the first step of its channel's chain; return the step's name."""
+    async with changes(newsplus):
+        row = await article_row(article_id)
+        if row["status"] not in EDITABLE:
+            raise Conflict("Only a draft or a returned article can be submitted")
+        channel = await channel_by_id(newsplus, row["channel"])
+        chain = parse_chain(newsplus, channel.review_chain if channel else "")
+        await _move(
+            row,
+            "submitted",
+            user.id,
+            comment,
+            step=chain[0].name,
+            review_step=0,
+            chain=msgspec.json.encode(chain).decode(),
+        )
+        await publish(
+            newsplus,
+            ArticleSubmitted(
+                article_id=article_id,
+                title=row["title"],
+                step=chain[0].name,
+                role=chain[0].role,
+                author_id=row["author"],
+            ),
+            actor=user.id,
+        )
+    return chain[0].name
+
+
+async def _passed_by(article_id: int) -> set[int]:
+    """Who approved a step since the article was last submitted."""
+    rows = (
+        await Transition.select(Transition.actor, Transition.to_status)
+        .where(Transition.article == article_id)
+        .order_by(Transition.id, ascending=False)
+    )
+    actors: set[int] = set()
+    for r in rows:
+        if r["to_status"] != "submitted" or r["actor"] is None:
+            break
+        actors.add(r["actor"])
+    return actors
+
+
+async def _step_for(newsplus: Newsplus, user: CurrentUser, row: dict[str, Any]) -> tuple[tuple[ReviewStep, ...], int]:
+    if row["status"] != "submitted":
+        raise Conflict("This article is not waiting for review")
+    chain, index = chain_of(newsplus, row), row["review_step"]
+    step = chain[index]
+    if not holds(user, step.role):
+        raise Forbidden("The step {step} is for the role {role}", step=step.name, role=step.role)
+    if newsplus.plugin_settings["content"].distinct_reviewers:
+        if user.id == row["author"]:
+            raise Forbidden("Authors do not review their own articles")
+        if user.id in await _passed_by(row["id"]):
+            raise Forbidden("Each step needs a different reviewer")
+    return chain, index
+
+
+async def approve(newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str = "") -> str:
+    """Pass the current step; after the last, publish now or schedule for ``go_live_at``. Return the new status."""
+    async with changes(newsplus):
+        row = await article_row(article_id)
+        chain, index = await _step_for(newsplus, user, row)
+        if index + 1 < len(chain):
+            following = chain[index + 1]
+            await _move(row, "submitted", user.id, comment, step=chain[index].name, review_step=index + 1)
+            await publish(
+                newsplus,
+                ArticleSubmitted(
+                    article_id=article_id,
+                    title=row["title"],
+                    step=following.name,
+                    role=following.role,
+                    author_id=row["author"],
+                ),
+                actor=user.id,
+            )
+            return "submitted"
+        await _move(row, "approved", user.id, comment, step=chain[index].name)
+        row = await article_row(article_id)
+        return await _go_out(newsplus, row, user.id)
+
+
+async def _go_out(newsplus: Newsplus, row: dict[str, Any], actor: int | None) -> str:
+    """Publish an approved article, or schedule it when its go-live time is still ahead."""
+    moment = now()
+    if row["expire_at"] is not None and row["expire_at"] <= moment:
+        await _move(row, "unpublished", actor, "Expired before it went live")
+        return "unpublished"
+    if row["go_live_at"] is not None and row["go_live_at"] > moment:
+        await _move(row, "scheduled", actor, "", published_at=row["go_live_at"])
+        return "scheduled"
+    await _move(row, "published", actor, "", published_at=moment)
+    await publish(
+        newsplus, ArticlePublished(article_id=row["id"], title=row["title"], channel_id=row["channel"]), actor=actor
+    )
+    return "published"
+
+
+async def reject(newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str) -> None:
+    """Send an article back to its author from the current step, with a comment saying why."""
+    comment = comment.strip()
+    if not comment:
+        raise InvalidInput("Say why it goes back", extra={"field": "comment"})
+    async with changes(newsplus):
+        row = await article_row(article_id)
+        chain, index = await _step_for(newsplus, user, row)
+        await _move(row, "rejected", user.id, comment, step=chain[index].name, review_step=0)
+        await publish(
+            newsplus,
+            ArticleRejected(
+                article_id=article_id,
+                title=row["title"],
+                step=chain[index].name,
+                comment=comment,
+                author_id=row["author"],
+            ),
+            actor=user.id,
+        )
+
+
+async def withdraw(newsplus: Newsplus, user: CurrentUser, article_id: int) -> None:
+    """Take an article out of review back to draft (its author, or anyone who may publish)."""
+    async with changes(newsplus):
+        row = await article_row(article_id)
+        if row["status"] != "submitted":
+            raise Conflict("This article is not waiting for review")
+        if user.id != row["author"] and not user.can("content.publish"):
+            raise Forbidden("Only its author can withdraw this article")
+        await _move(row, "draft", user.id, "Withdrawn", review_step=0)
+
+
+async def unpublish(newsplus: Newsplus, user: CurrentUser | None, article_id: int, comment: str) -> None:
+    """Take a live or scheduled article down (an editor with publish rights, or expiry)."""
+    async with changes(newsplus):
+        row = await article_row(article_id)
+        if row["status"] not in ("published", "scheduled"):
+            raise Conflict("Only a live or scheduled article can be unpublished")
+        await _move(row, "unpublished", user.id if user else None, comment)
+        await publish(
+            newsplus, ArticleUnpublished(article_id=article_id, title=row["title"], reason=comment or "unpublished")
+        )
+
+
+async def archive(newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str = "") -> None:
+    """Put an article that is not live away."""
+    async with changes(newsplus):
+        row = await article_row(article_id)
+        if row["status"] not in (*EDITABLE, "unpublished"):
+            raise Conflict("Unpublish it before archiving")
+        await _move(row, "archived", user.id, comment)
+
+
+async def unarchive(newsplus: Newsplus, user: CurrentUser, article_id: int) -> None:
+    """Bring an archived article back as a draft."""
+    async with changes(newsplus):
+        row = await article_row(article_id)
+        if row["status"] != "archived":
+            raise Conflict("This article is not archived")
+        await _move(row, "draft", user.id, "")
+
+
+async def run_schedule(newsplus: Newsplus) -> dict[str, int]:
+    """The scheduled job: publish what reached its go-live time, unpublish what reached its expiry."""
+    moment = now()
+    due = await Article.select().where((Article.status == "scheduled") & (Article.published_at <= moment)).limit(500)
+    expired = (
+        await Article.select()
+        .where(Article.status.is_in(["published", "scheduled"]) & (Article.expire_at <= moment))
+        .limit(500)
+    )
+    done = {"published": 0, "unpublished": 0}
+    for row in expired:
+        async with changes(newsplus):
+            await _move(row, "unpublished", None, "Expired")
+            await publish(newsplus, ArticleUnpublished(article_id=row["id"], title=row["title"], reason="expired"))
+        done["unpublished"] += 1
+    gone = {r["id"] for r in expired}
+    for row in due:
+        if row["id"] in gone:
+            continue
+        async with changes(newsplus):
+            await _move(row, "published", None, "Went live at its scheduled time")
+            await publish(
+                newsplus, ArticlePublished(article_id=row["id"], title=row["title"], channel_id=row["channel"])
+            )
+        done["published"] += 1
+    return done
+
+
+async def reviewers_for(role: str, *, skip: set[int]) -> list[int]:
+    """Active users holding a role district-wide (who are told an article waits for them)."""
+    grants = await Grant.select(Grant.user).where((Grant.role == role) & Grant.department.is_null())
+    ids = {g["user"] for g in grants} - skip
+    if not ids:
+        return []
+    rows = await User.select(User.id).where(User.id.is_in(list(ids)) & (User.is_active == True))  # noqa: E712
+    return [r["id"] for r in rows]
