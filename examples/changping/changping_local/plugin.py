@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from changping_local import demo
+from changping_local import demo, news
 from newsplus import DemoData, hookimpl
 
 name = "changping_local"
@@ -10,5 +10,5 @@ name = "changping_local"
 
 @hookimpl
 def register_demo_data() -> list[DemoData]:
-    """Changping's departments and demo staff accounts."""
-    return [demo.seed]
+    """Changping's departments and demo staff accounts, then its demo news."""
+    return [demo.seed, news.seed_news]
