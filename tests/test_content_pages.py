@@ -1,7 +1,9 @@
 """The content plugin as people use it: residents on the H5 pages, editors and reviewers on the desk pages.
 
-Every assertion is on what the page shows (its text and forms), not only on the status code. Data is set up
-over the desk's JSON API (quicker), then read and changed through the pages and their forms.
+Assertions are on what a page shows (its text, its forms and buttons), never on the status code alone. Data is
+set up over the desk's JSON API (quicker); then pages are read and their forms posted as a browser would, with
+the CSRF token the page carries. Pages are asked for in English (``Accept-Language: en``) unless a test is about
+the Chinese wording.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
@@ -21,15 +24,26 @@ from newsplus.testing import bearer, call, login_resident, login_staff
 EN = {"Accept-Language": "en"}
 HTML = {"Accept": "text/html", **EN}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SITE = "http://127.0.0.1:8000"  # the default [site] base_url, which exports make addresses absolute with
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash the many staff accounts' passwords with light Argon2 parameters (the defaults cost ~0.3 s each)."""
+    from argon2 import PasswordHasher
+
+    from newsplus.users import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 class Newsroom:
     """A small newsroom signed in over the API: an editor, two reviewers and a chief editor; one channel."""
 
-    def __init__(self, client: TestClient, channel: dict | None = None) -> None:
+    def __init__(self, client: TestClient, **channel: str) -> None:
         self.client = client
         self.tokens = {
             "editor": login_staff(client, "editor", roles=("editor",)),
@@ -37,7 +51,7 @@ class Newsroom:
             "second": login_staff(client, "second", roles=("reviewer",)),
             "chief": login_staff(client, "chief", roles=("chief_editor",)),
         }
-        self.channel("news", "要闻", **(channel or {}))
+        self.channel("news", "要闻", **channel)
 
     def api(self, who: str) -> dict[str, str]:
         return {**bearer(self.tokens[who]), **EN}
@@ -63,13 +77,22 @@ class Newsroom:
         return done.json()["status"]
 
     def publish(self, title: str, **fields) -> int:
-        """A draft taken through the whole default chain: 初审, 复审 and 终审 by three different people."""
+        """A draft taken through the whole default chain: 初审, 复审 and 终审 by three people, none the author."""
         article_id = self.draft(title, **fields)
         self.act("editor", article_id, "submit")
         self.act("first", article_id, "approve")
         self.act("second", article_id, "approve")
         assert self.act("chief", article_id, "approve") in ("published", "scheduled")
         return article_id
+
+    def topic(self, slug: str, title: str, items: list[dict], *, live: bool = True) -> int:
+        made = self.client.post(
+            "/api/v1/content/topics", json={"slug": slug, "title": title, "items": items}, headers=self.api("chief")
+        )
+        assert made.status_code == 201, made.text
+        if live:
+            self.client.post(f"/api/v1/content/topics/{made.json()['id']}/publish", headers=self.api("chief"))
+        return made.json()["id"]
 
     def state(self, article_id: int) -> dict:
         return self.client.get(f"/api/v1/content/articles/{article_id}", headers=self.api("chief")).json()
@@ -78,8 +101,8 @@ class Newsroom:
         return self.client.get("/api/v1/me", headers=self.api(who)).json()["id"]
 
 
-def sign_in_page(client: TestClient, token: str | None) -> None:
-    """Browse as this session (None: anonymous)."""
+def browse_as(client: TestClient, token: str | None) -> None:
+    """Browse with this session cookie (None: anonymously)."""
     if token is None:
         client.cookies.delete("newsplus_session")
     else:
@@ -88,30 +111,28 @@ def sign_in_page(client: TestClient, token: str | None) -> None:
 
 def view(client: TestClient, url: str, token: str | None = None, status: int = 200) -> str:
     """GET a page as a browser does and return its HTML, checking its status."""
-    sign_in_page(client, token)
+    browse_as(client, token)
     response = client.get(url, headers=HTML)
-    assert response.status_code == status, (url, response.status_code, response.text[:2000])
+    assert response.status_code == status, (url, response.status_code, response.text[:3000])
     return response.text
 
 
 def submit_form(
-    client: TestClient,
-    url: str,
-    data: dict,
-    token: str | None = None,
-    *,
-    files: dict | None = None,
-    follow: bool = True,
+    client: TestClient, url: str, data: dict, token: str | None = None, *, files: dict | None = None, follow=True
 ):
-    """POST a form with the CSRF token a page would carry (the cookie is set by any page)."""
-    sign_in_page(client, token)
+    """POST a form with the CSRF token every page's forms carry (any page sets the cookie it matches)."""
+    browse_as(client, token)
     if not client.cookies.get("newsplus_csrf"):
         client.get("/search", headers=HTML)
-    csrf = client.cookies.get("newsplus_csrf")
-    assert csrf
-    return client.post(
-        url, data={**data, "_csrf_token": csrf}, files=files, headers=HTML, follow_redirects=follow
-    )
+    data = {**data, "_csrf_token": client.cookies.get("newsplus_csrf")}
+    return client.post(url, data=data, files=files, headers=HTML, follow_redirects=follow)
+
+
+def press(client: TestClient, page: str, url: str, token: str, /, **fields: str):
+    """Press a button of a form already on a page: its hidden fields as they were, plus the button and inputs."""
+    form = part(page, rf'<form method="post" action="{re.escape(url)}".*?</form>')
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    return submit_form(client, url, {**hidden, **fields}, token)
 
 
 def text(page: str) -> str:
@@ -121,7 +142,7 @@ def text(page: str) -> str:
 
 
 def part(page: str, pattern: str) -> str:
-    """The first piece of a page matching a regular expression (DOTALL), for looking at one section."""
+    """The first piece of a page matching a regular expression (DOTALL), to look at one part of it."""
     found = re.search(pattern, page, re.S)
     assert found, f"{pattern!r} not found in page:\n{page[:3000]}"
     return found.group(0)
@@ -131,17 +152,22 @@ def section(page: str, section_id: str) -> str:
     return part(page, rf'<section id="{section_id}">.*?</section>')
 
 
+def feed_cards(page: str) -> list[str]:
+    return re.findall(r'<article class="feed-card[^"]*">.*?</article>', page, re.S)
+
+
+def status_line(page: str) -> str:
+    return text(part(page, r"<p>Status:.*?</p>"))
+
+
 def png(width: int = 64, height: int = 48) -> bytes:
+    """A real (opaque) PNG image made by Pillow."""
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "PNG")
     return buffer.getvalue()
 
 
-def local(moment: datetime, fmt: str = "%Y-%m-%dT%H:%M") -> str:
-    return moment.astimezone(SHANGHAI).strftime(fmt)
-
-
-# -- H5: home, channels ----------------------------------------------------------------------------------
+# -- H5: home, channels, search --------------------------------------------------------------------------
 
 
 def test_home_page_shows_channel_tabs_the_topic_banner_and_the_pinned_article_first(newsplus_app) -> None:
@@ -151,12 +177,7 @@ def test_home_page_shows_channel_tabs_the_topic_banner_and_the_pinned_article_fi
         room.channel("local", "社区", parent="news")
         older = room.publish("老新闻被置顶")
         newer = room.publish("最新发布的新闻", channel="sports")
-        topic = client.post(
-            "/api/v1/content/topics",
-            json={"slug": "garbage", "title": "垃圾分类专题", "items": [{"article": older, "section": "政策"}]},
-            headers=room.api("chief"),
-        ).json()["id"]
-        client.post(f"/api/v1/content/topics/{topic}/publish", headers=room.api("chief"))
+        room.topic("garbage", "垃圾分类专题", [{"article": older, "section": "政策"}])
         for pin in ({"article": older}, {"topic": "garbage", "rank": 1}):
             assert client.post("/api/v1/content/pins", json=pin, headers=room.api("chief")).status_code == 201
 
@@ -164,25 +185,26 @@ def test_home_page_shows_channel_tabs_the_topic_banner_and_the_pinned_article_fi
         tabs = part(page, r'<nav class="channel-tabs".*?</nav>')
         assert '<a href="/channels/news" class="tag">要闻</a>' in tabs
         assert '<a href="/channels/sports" class="tag">体育</a>' in tabs
-        assert "社区" not in tabs  # a sub-channel is a tab of its parent's page, not of the home page
+        assert "社区" not in tabs  # a sub-channel is a tab on its parent's page, not on the home page
         banner = part(page, r'<section class="banner".*?</section>')
         assert '<a class="banner-item" href="/topics/garbage">' in banner and "垃圾分类专题" in banner
 
-        feed = part(page, r'<div class="feed" id="feed">.*</div>')
-        cards = re.findall(r'<article class="feed-card[^"]*">.*?</article>', feed, re.S)
-        titles = [text(c) for c in cards]
-        assert "Pinned 老新闻被置顶" in titles[0]
+        cards = feed_cards(part(page, r'<div class="feed" id="feed">.*</div>'))
+        assert len(cards) == 3
+        assert text(cards[0]).startswith("Pinned 老新闻被置顶")
         assert 'class="feed-card kind-article pinned"' in cards[0] and f'href="/articles/{older}"' in cards[0]
-        assert "Pinned Topic 垃圾分类专题" in titles[1]
-        assert "最新发布的新闻" in titles[2] and "Pinned" not in titles[2]
-        assert "体育" in titles[2]  # the card names its channel
-        assert sum(f'href="/articles/{older}"' in c for c in cards) == 1  # pinned, so not repeated below
-        assert f'href="/articles/{newer}"' in cards[2]
+        assert text(cards[1]).startswith("Pinned Topic 垃圾分类专题") and 'href="/topics/garbage"' in cards[1]
+        assert text(cards[2]).startswith("最新发布的新闻") and f'href="/articles/{newer}"' in cards[2]
+        assert "体育 · " in text(cards[2])  # a card names its channel
+        assert "pinned" not in cards[2]  # the pinned article is not repeated among the newest
+
+        chinese = client.get("/", headers={"Accept": "text/html"}).text  # the site's own language
+        assert text(feed_cards(chinese)[0]).startswith("置顶 老新闻被置顶")
 
 
 def test_a_channel_page_lists_its_own_and_its_sub_channels_articles_and_follow_toggles(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
-        room = Newsroom(client, channel={"description": "本区要闻"})
+        room = Newsroom(client, description="本区要闻")
         room.channel("local", "社区动态", parent="news")
         room.channel("sports", "体育")
         room.publish("区政府召开常务会议")
@@ -197,28 +219,48 @@ def test_a_channel_page_lists_its_own_and_its_sub_channels_articles_and_follow_t
         assert "区政府召开常务会议" in feed and "西关社区举办邻里节" in feed
         assert "区运动会开幕" not in feed and "还没发布的稿件" not in feed
         assert 'action="/channels/news/follow"' not in page  # anonymous readers have no follow button
-
         sub = text(part(view(client, "/channels/local"), r'<div class="feed" id="feed">.*</div>'))
         assert "西关社区举办邻里节" in sub and "区政府召开常务会议" not in sub
+        assert "No such channel: nope" in view(client, "/channels/nope", status=404)
 
         resident = login_resident(client)
-        form = part(view(client, "/channels/news", resident), r'<form[^>]*action="/channels/news/follow".*?</form>')
+        page = view(client, "/channels/news", resident)
+        form = part(page, r'<form[^>]*action="/channels/news/follow".*?</form>')
         assert '<input type="hidden" name="on" value="1">' in form and ">Follow</button>" in form
 
-        followed = submit_form(client, "/channels/news/follow", {"on": "1"}, resident)
-        assert followed.status_code == 200 and str(followed.url).endswith("/channels/news")
+        followed = press(client, page, "/channels/news/follow", resident)
+        assert str(followed.url).endswith("/channels/news")
         form = part(followed.text, r'<form[^>]*action="/channels/news/follow".*?</form>')
         assert '<input type="hidden" name="on" value="0">' in form and ">Following</button>" in form
         mine = client.get("/api/v1/me/feed", headers=bearer(resident)).json()["items"]
         assert {i["title"] for i in mine} == {"区政府召开常务会议", "西关社区举办邻里节"}
 
-        unfollowed = submit_form(client, "/channels/news/follow", {"on": "0"}, resident)
+        unfollowed = press(client, followed.text, "/channels/news/follow", resident)
         form = part(unfollowed.text, r'<form[^>]*action="/channels/news/follow".*?</form>')
         assert '<input type="hidden" name="on" value="1">' in form and ">Follow</button>" in form
         assert client.get("/api/v1/me/feed", headers=bearer(resident)).json()["items"] == []
 
-        missing = view(client, "/channels/nope", status=404)
-        assert "No such channel: nope" in missing
+
+def test_search_finds_a_two_character_chinese_word_in_the_body_and_says_when_nothing_is_found(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        room = Newsroom(client)
+        found = room.publish("新规今起实施", body="<p>本区今天起全面推行垃圾分类，厨余垃圾单独投放。</p>")
+        room.publish("区运动会开幕", body="<p>两千名运动员参加。</p>")
+        room.draft("草稿也提到分类", body="<p>分类</p>")
+
+        page = view(client, "/search?q=分类")
+        assert 'name="q" value="分类"' in page
+        results = feed_cards(page)
+        assert len(results) == 1  # not the draft
+        assert f'href="/articles/{found}"' in results[0] and text(results[0]).startswith("新规今起实施")
+
+        nothing = view(client, "/search?q=火箭")
+        assert "Nothing found for “火箭”." in text(nothing) and not feed_cards(nothing)
+        assert "Nothing found for “分运”." in text(view(client, "/search?q=分运"))  # both, next to each other
+        assert "Nothing found" not in view(client, "/search")  # no query, no verdict
+        hostile = view(client, "/search?q=<script>alert(1)</script>")
+        assert "<script>alert(1)" not in hostile
+        assert "Nothing found for “<script>alert(1)</script>”." in text(hostile)  # shown as text, escaped
 
 
 # -- H5: article, reactions, favourites, comments --------------------------------------------------------
@@ -237,6 +279,7 @@ def test_an_article_page_shows_the_sanitised_body_related_items_and_buttons_that
         )
         related = room.publish("垃圾分类督导员上岗", channel="sports", tags=["垃圾分类"])
         unrelated = room.publish("区运动会开幕", channel="sports")
+        draft = room.draft("草稿不能看")
 
         page = view(client, f"/articles/{article}")
         assert "<h1>垃圾分类新规今起实施</h1>" in page and '<p class="lead">新规要点一览</p>' in page
@@ -248,66 +291,51 @@ def test_an_article_page_shows_the_sanitised_body_related_items_and_buttons_that
         assert '<a href="/channels/news">要闻</a>' in page
         related_box = part(page, r"<h2>Related</h2>.*?</ul>")
         assert f'<a href="/articles/{related}">垃圾分类督导员上岗</a>' in related_box
-        assert f"/articles/{unrelated}" not in related_box  # shares no tag
+        assert f"/articles/{unrelated}" not in related_box  # it shares no tag
         # Anonymous readers are asked to sign in before they like or comment.
         assert f'href="/login?next=/articles/{article}"' in page and "Sign in to comment" in page
 
         resident = login_resident(client)
-        buttons = text(part(view(client, f"/articles/{article}", resident), r'<div class="article-actions">.*?</div>'))
+        page = view(client, f"/articles/{article}", resident)
+        buttons = text(part(page, r'<div class="article-actions">.*?</div>'))
         assert "Like 0" in buttons and "Save" in buttons and "Saved" not in buttons
 
-        liked = submit_form(client, f"/articles/{article}/react", {"kind": "like", "on": "1"}, resident)
+        like = f"/articles/{article}/react"
+        liked = submit_form(client, like, {"kind": "like", "on": "1"}, resident)
         assert str(liked.url).endswith(f"/articles/{article}")
         like_form = part(liked.text, r'<form[^>]*/react[^>]*>(?:(?!</form>).)*value="like".*?</form>')
         assert 'name="on" value="0"' in like_form and 'aria-pressed="true">Liked 1</button>' in like_form
-        saved = submit_form(client, f"/articles/{article}/react", {"kind": "favourite", "on": "1"}, resident)
+        saved = submit_form(client, like, {"kind": "favourite", "on": "1"}, resident)
         save_form = part(saved.text, r'<form[^>]*/react[^>]*>(?:(?!</form>).)*value="favourite".*?</form>')
         assert 'name="on" value="0"' in save_form and 'aria-pressed="true">Saved</button>' in save_form
-        # Pressing like again (a second tab) changes nothing; pressing "Liked" takes it back.
-        again = submit_form(client, f"/articles/{article}/react", {"kind": "like", "on": "1"}, resident)
-        assert "Liked 1" in again.text
-        unliked = submit_form(client, f"/articles/{article}/react", {"kind": "like", "on": "0"}, resident)
-        assert 'aria-pressed="false">Like 0</button>' in unliked.text and "Saved" in unliked.text
+        # Liking again (from a second tab) changes nothing; pressing "Liked" takes it back.
+        assert "Liked 1" in submit_form(client, like, {"kind": "like", "on": "1"}, resident).text
+        unliked = submit_form(client, like, {"kind": "like", "on": "0"}, resident)
+        assert 'aria-pressed="false">Like 0</button>' in unliked.text and ">Saved</button>" in unliked.text
 
         favourites = view(client, "/me/favourites", resident)
         assert "<h1>Saved articles</h1>" in favourites
         assert f'<a href="/articles/{article}">垃圾分类新规今起实施</a>' in favourites
         assert "垃圾分类督导员上岗" not in favourites
-        unsaved = submit_form(client, f"/articles/{article}/react", {"kind": "favourite", "on": "0"}, resident)
+        unsaved = submit_form(client, like, {"kind": "favourite", "on": "0"}, resident)
         assert 'aria-pressed="false">Save</button>' in unsaved.text
         assert "Nothing saved yet." in view(client, "/me/favourites", resident)
-        # Signing in is needed to keep favourites.
-        sign_in_page(client, None)
-        assert client.get("/me/favourites", headers=HTML, follow_redirects=False).headers["location"].startswith(
-            "/login?next="
-        )
+        browse_as(client, None)
+        to_login = client.get("/me/favourites", headers=HTML, follow_redirects=False)
+        assert to_login.headers["location"] == "/login?next=/me/favourites"
 
-
-def test_unpublished_and_draft_articles_are_not_found_and_drop_out_of_favourites(newsplus_app) -> None:
-    with TestClient(newsplus_app()) as client:
-        room = Newsroom(client)
-        draft = room.draft("草稿不能看")
-        article = room.publish("稍后撤下的新闻")
-        resident = login_resident(client)
-        submit_form(client, f"/articles/{article}/react", {"kind": "favourite", "on": "1"}, resident)
-        assert "稍后撤下的新闻" in view(client, "/me/favourites", resident)
-
+        # A draft is not there for readers; nor is an article once it is taken down, even from favourites.
         missing = view(client, f"/articles/{draft}", status=404)
         assert "No such article" in missing and "草稿不能看" not in missing
-
+        submit_form(client, like, {"kind": "favourite", "on": "1"}, resident)
         chief = room.tokens["chief"]
-        editor_page = view(client, f"/desk/content/articles/{article}", chief)
-        assert 'value="unpublish"' in editor_page
-        done = submit_form(
-            client, f"/desk/content/articles/{article}/action", {"action": "unpublish", "comment": "更正"}, chief
-        )
-        assert "unpublished" in text(part(done.text, r"<p>Status:.*?</p>"))
-
+        desk_page = view(client, f"/desk/content/articles/{article}", chief)
+        down = press(client, desk_page, f"/desk/content/articles/{article}/action", chief, action="unpublish")
+        assert "Status: unpublished" in status_line(down.text)
         gone = view(client, f"/articles/{article}", resident, status=404)
-        assert "No such article" in gone and "稍后撤下的新闻" not in gone
+        assert "No such article" in gone and "垃圾分类新规今起实施" not in gone
         assert "Nothing saved yet." in view(client, "/me/favourites", resident)
-        assert "稍后撤下的新闻" not in view(client, "/channels/news")
-        assert view(client, "/articles/999999", status=404)
+        assert "垃圾分类新规今起实施" not in view(client, "/channels/news")
 
 
 def test_a_comment_waits_for_a_moderator_and_is_escaped_on_both_pages(newsplus_app) -> None:
@@ -317,62 +345,38 @@ def test_a_comment_waits_for_a_moderator_and_is_escaped_on_both_pages(newsplus_a
         resident = login_resident(client)
         payload = '<img src=x onerror="alert(1)">食堂很好'
 
-        posted = submit_form(client, f"/articles/{article}/comment", {"body": payload}, resident)
-        assert posted.status_code == 200 and "posted=pending" in str(posted.url)
+        page = view(client, f"/articles/{article}", resident)
+        posted = press(client, page, f"/articles/{article}/comment", resident, body=payload)
+        assert "posted=pending" in str(posted.url)
         comments = part(posted.text, r'<section class="card" id="comments">.*?</section>')
         assert "Thank you. Your comment will appear once a moderator has approved it." in comments
-        assert "食堂很好" not in comments.split("</form>")[1]  # not shown before a moderator approves
-        assert "Comments (0)" in comments and "No comments yet." in comments
+        assert "食堂很好" not in comments and "Comments (0)" in comments and "No comments yet." in comments
 
         empty = submit_form(client, f"/articles/{article}/comment", {"body": "   "}, resident)
         assert empty.status_code == 400
-        assert "A comment of 1 to 500 characters is required" in empty.text
+        assert "A comment of 1 to 500 characters is required" in part(empty.text, r'<p class="error".*?</p>')
 
-        # The author (an editor) cannot moderate; a reviewer can.
-        refused = view(client, "/desk/content/comments", room.tokens["editor"], status=403)
-        assert "食堂很好" not in refused
-        moderator = room.tokens["first"]
+        assert "食堂很好" not in view(client, "/desk/content/comments", room.tokens["editor"], status=403)
+        moderator = room.tokens["first"]  # a reviewer moderates
         queue = view(client, "/desk/content/comments", moderator)
         row = part(queue, r"<tr><td>(?:(?!</tr>).)*食堂很好.*?</tr>")
-        assert html.escape(payload, quote=False) in row or "&lt;img src=x onerror=" in row
-        assert "<img src=x" not in queue and "onerror=\"alert(1)\">" not in queue
-        assert f'<a href="/articles/{article}">社区食堂开业</a>' in row
-        comment_id = re.search(r'action="/desk/content/comments/(\d+)"', row).group(1)
+        assert "<td>&lt;img src=x onerror=&#34;alert(1)&#34;&gt;食堂很好</td>" in row
+        assert "<img src=x" not in queue
+        assert f'<a href="/articles/{article}">社区食堂开业</a>' in row and "<td>居民8000</td>" in row
+        comment = re.search(r'action="(/desk/content/comments/\d+)"', row).group(1)
 
-        approved = submit_form(client, f"/desk/content/comments/{comment_id}", {"decision": "approve"}, moderator)
-        assert approved.status_code == 200 and "Nothing waiting." in approved.text
+        approved = press(client, queue, comment, moderator, decision="approve")
+        assert "Nothing waiting." in approved.text
         assert "食堂很好" in view(client, "/desk/content/comments?status=approved", moderator)
 
-        page = view(client, f"/articles/{article}")
-        comments = part(page, r'<section class="card" id="comments">.*?</section>')
-        assert "Comments (1)" in comments and "食堂很好" in comments
-        assert "&lt;img src=x onerror=" in comments and "<img src=x" not in page
-        assert "No comments yet." not in comments
+        comments = part(view(client, f"/articles/{article}"), r'<section class="card" id="comments">.*?</section>')
+        assert "Comments (1)" in comments and "No comments yet." not in comments
+        assert "<strong>居民8000</strong>" in comments
+        assert "<p>&lt;img src=x onerror=&#34;alert(1)&#34;&gt;食堂很好</p>" in comments
+        assert "<img src=x" not in comments
 
 
-# -- H5: topics and search -------------------------------------------------------------------------------
-
-
-def test_search_finds_a_two_character_chinese_word_in_the_body_and_says_when_nothing_is_found(newsplus_app) -> None:
-    with TestClient(newsplus_app()) as client:
-        room = Newsroom(client)
-        found = room.publish("新规今起实施", body="<p>本区今天起全面推行垃圾分类，厨余垃圾单独投放。</p>")
-        room.publish("区运动会开幕", body="<p>两千名运动员参加。</p>")
-        room.draft("草稿也提到分类", body="<p>分类</p>")
-
-        page = view(client, "/search?q=分类")
-        assert 'value="分类"' in page
-        results = re.findall(r'<article class="feed-card.*?</article>', page, re.S)
-        assert len(results) == 1
-        assert f'href="/articles/{found}"' in results[0] and "新规今起实施" in text(results[0])
-
-        nothing = view(client, "/search?q=火箭")
-        assert "Nothing found for “火箭”." in text(nothing)
-        assert '<article class="feed-card' not in nothing
-        # Both characters must be there, next to each other.
-        assert "Nothing found for “分运”." in text(view(client, "/search?q=分运"))
-        blank = view(client, "/search")
-        assert "Nothing found" not in blank and 'name="q"' in blank
+# -- H5 and desk: topics ---------------------------------------------------------------------------------
 
 
 def test_the_topic_editor_saves_items_by_section_and_puts_the_topic_live(newsplus_app) -> None:
@@ -391,34 +395,31 @@ def test_the_topic_editor_saves_items_by_section_and_puts_the_topic_live(newsplu
         assert created.status_code == 303
         editor_url = created.headers["location"]
         assert re.fullmatch(r"/desk/content/topics/\d+", editor_url)
-        topic_id = editor_url.rsplit("/", 1)[1]
         editor = view(client, editor_url, chief)
-        assert "not live" in editor and ">Put live</button>" in editor
+        assert "<p>not live</p>" in editor and ">Put live</button>" in editor
         view(client, "/topics/garbage", status=404)  # not live yet
 
-        saved = submit_form(
+        saved = press(
             client,
+            editor,
             "/desk/content/topics",
-            {
-                "id": topic_id,
-                "title": "垃圾分类专题",
-                "slug": "garbage",
-                "intro": "<p>新规<b>要点</b><script>alert(1)</script></p>",
-                "items": f"政策解读: {policy}, {qa}\n现场直击：{scene}，{draft}",
-            },
             chief,
+            title="垃圾分类专题",
+            slug="garbage",
+            intro="<p>新规<b>要点</b><script>alert(1)</script></p>",
+            items=f"政策解读: {policy}, {qa}\n现场直击：{scene}，{draft}",  # Chinese punctuation works too
         )
-        assert saved.status_code == 200 and str(saved.url).endswith(editor_url)
-        items = re.findall(r"<li>([^<]*) · <a href=\"/desk/content/articles/(\d+)\">([^<]*)</a> · (\w+)</li>", saved.text)
+        assert str(saved.url).endswith(editor_url)
+        items = re.findall(r'<li>([^<]*) · <a href="/desk/content/articles/(\d+)">([^<]*)</a> · (\w+)</li>', saved.text)
         assert items == [
             ("政策解读", str(policy), "新规全文", "published"),
             ("政策解读", str(qa), "十问十答", "published"),
             ("现场直击", str(scene), "记者探访小区", "published"),
             ("现场直击", str(draft), "还在写的稿子", "draft"),
         ]
-        assert f"政策解读: {policy}, {qa}\n现场直击: {scene}, {draft}" in saved.text  # the form shows what it saved
+        assert f"政策解读: {policy}, {qa}\n现场直击: {scene}, {draft}</textarea>" in saved.text
 
-        live = submit_form(client, "/desk/content/topics", {"id": topic_id, "publish": "1"}, chief)
+        live = press(client, saved.text, "/desk/content/topics", chief, publish="1")
         assert ">Take down</button>" in live.text and '<a href="/topics/garbage">View</a>' in live.text
         assert "垃圾分类专题</a> · live" in view(client, "/desk/content/channels", chief)
 
@@ -427,20 +428,20 @@ def test_the_topic_editor_saves_items_by_section_and_puts_the_topic_live(newsplu
         sections = re.findall(r'<section class="topic-section">(.*?)</section>', page, re.S)
         assert [re.search(r"<h2>(.*?)</h2>", s).group(1) for s in sections] == ["政策解读", "现场直击"]
         assert re.findall(r'href="/articles/(\d+)"', sections[0]) == [str(policy), str(qa)]
-        assert re.findall(r'href="/articles/(\d+)"', sections[1]) == [str(scene)]  # the draft is not shown
+        assert re.findall(r'href="/articles/(\d+)"', sections[1]) == [str(scene)]  # the draft is left out
         assert "还在写的稿子" not in page
-        # A live topic appears in the home page's banner.
-        assert '<a class="banner-item" href="/topics/garbage">' in view(client, "/")
+        assert '<a class="banner-item" href="/topics/garbage">' in view(client, "/")  # live: on the home banner
 
-        down = submit_form(client, "/desk/content/topics", {"id": topic_id, "publish": "0"}, chief)
+        down = press(client, live.text, "/desk/content/topics", chief, publish="0")
         assert ">Put live</button>" in down.text
         view(client, "/topics/garbage", status=404)
+        assert "banner-item" not in view(client, "/")
 
 
 # -- desk: dashboard and planning ------------------------------------------------------------------------
 
 
-def test_the_dashboard_shows_my_reviews_my_drafts_the_calendar_and_recent_articles(newsplus_app) -> None:
+def test_the_dashboard_shows_my_reviews_my_tasks_the_calendar_and_recent_articles(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         room = Newsroom(client)
         my_draft = room.draft("编辑的草稿")
@@ -451,72 +452,57 @@ def test_the_dashboard_shows_my_reviews_my_drafts_the_calendar_and_recent_articl
         scheduled = room.publish("三天后上线的新闻", go_live_at=go_live.isoformat())
         assert room.state(scheduled)["status"] == "scheduled"
 
-        # The other reviewer holds the 初审 step's role: it waits for them.
-        second = view(client, "/desk/content", room.tokens["second"])
-        waiting = section(second, "awaiting-review")
+        # The other reviewer holds the 初审 step's role: it waits for them…
+        waiting = section(view(client, "/desk/content", room.tokens["second"]), "awaiting-review")
         assert "Awaiting my review (1)" in waiting
         assert f'<a href="/desk/content/articles/{by_reviewer}">审核员自己写的稿</a> · 初审' in waiting
-        # Not for its author, though they are a reviewer; not for an editor, nor the chief (the step is not theirs).
+        # …not for its author (a reviewer too), an editor, or the chief editor (初审 is not their step).
         for who in ("first", "editor", "chief"):
             theirs = section(view(client, "/desk/content", room.tokens[who]), "awaiting-review")
             assert "Awaiting my review (0)" in theirs and "审核员自己写的稿" not in theirs, who
 
         editor = view(client, "/desk/content", room.tokens["editor"])
-        tasks = text(section(editor, "my-tasks"))
-        assert "编辑的草稿 · draft" in tasks
+        tasks = section(editor, "my-tasks")
+        assert "编辑的草稿 · draft" in text(tasks) and f'href="/desk/content/articles/{my_draft}"' in tasks
         assert "审核员自己写的稿" not in tasks and "已经发布的新闻" not in tasks
-        assert f'href="/desk/content/articles/{my_draft}"' in section(editor, "my-tasks")
-        assert "Nothing." in section(view(client, "/desk/content", room.tokens["second"]), "my-tasks")
 
         calendar = section(editor, "calendar")
-        assert f"<h3>{local(go_live, '%Y-%m-%d')}</h3>" in calendar
-        assert f"{local(go_live, '%H:%M')} · goes live · 三天后上线的新闻" in text(calendar)
-        assert f'href="/desk/content/articles/{scheduled}"' in calendar
-        assert "已经发布的新闻" not in calendar
+        local = go_live.astimezone(SHANGHAI)
+        assert f"<h3>{local:%Y-%m-%d}</h3>" in calendar
+        assert f"{local:%H:%M} · goes live · 三天后上线的新闻" in text(calendar)
+        assert f'href="/desk/content/articles/{scheduled}"' in calendar and "已经发布的新闻" not in calendar
 
         recent = part(editor, r'<table class="table" id="recent">.*?</table>')
         assert f'<a href="/desk/content/reach?article={live}">已经发布的新闻</a>' in recent
         assert "三天后上线的新闻" not in recent and "编辑的草稿" not in recent
 
-
-def test_a_story_proposed_on_the_planning_board_shows_under_the_assignees_tasks(newsplus_app) -> None:
-    with TestClient(newsplus_app()) as client:
-        room = Newsroom(client)
-        editor, second = room.tokens["editor"], room.tokens["second"]
+        # A story proposed on the planning board, assigned to the second reviewer, is among their tasks.
         second_id = room.user_id("second")
-
-        board = view(client, "/desk/content/planning", editor)
-        assert "<h2>Propose a story</h2>" in board
+        board = view(client, "/desk/content/planning", room.tokens["editor"])
+        assert "<h2>Propose a story</h2>" in board and '<option value="news">要闻</option>' in board
         assert f'<input type="checkbox" name="assignees" value="{second_id}"> second</label>' in board
-        assert '<option value="news">要闻</option>' in board
-
-        saved = submit_form(
-            client,
-            "/desk/content/planning",
-            {
-                "title": "垃圾分类一个月回访",
-                "brief": "回访三个小区",
-                "channel": "news",
-                "assignees": [str(second_id)],
-                "due_on": "2030-05-01",
-                "status": "assigned",
-            },
-            editor,
-        )
-        assert saved.status_code == 200 and str(saved.url).endswith("/desk/content/planning")
+        story = {
+            "title": "垃圾分类一个月回访",
+            "brief": "回访三个小区",
+            "channel": "news",
+            "assignees": [str(second_id)],
+            "due_on": "2030-05-01",
+            "status": "assigned",
+        }
+        saved = submit_form(client, "/desk/content/planning", story, room.tokens["editor"])
+        assert str(saved.url).endswith("/desk/content/planning")
         column = part(saved.text, r"<section><h2>assigned</h2>.*?</section>")
         assert "垃圾分类一个月回访</a> · 要闻" in column and "due 2030-05-01" in text(column)
 
-        tasks = section(view(client, "/desk/content", second), "my-tasks")
-        assert "垃圾分类一个月回访" in tasks and "due 2030-05-01" in text(tasks)
+        tasks = section(view(client, "/desk/content", room.tokens["second"]), "my-tasks")
+        assert "垃圾分类一个月回访 · due 2030-05-01" in text(tasks)
         item = re.search(r'href="/desk/content/planning\?edit=(\d+)"', tasks).group(1)
-        assert "垃圾分类一个月回访" not in section(view(client, "/desk/content", editor), "my-tasks")
-
-        opened = view(client, f"/desk/content/planning?edit={item}", second)
+        assert "垃圾分类一个月回访" not in section(view(client, "/desk/content", room.tokens["editor"]), "my-tasks")
+        opened = view(client, f"/desk/content/planning?edit={item}", room.tokens["second"])
         assert "<h2>Change this story</h2>" in opened and f'<input type="hidden" name="id" value="{item}">' in opened
         assert f'value="{second_id}" checked> second' in opened
 
-        refused = submit_form(client, "/desk/content/planning", {"title": "  ", "status": "proposed"}, editor)
+        refused = submit_form(client, "/desk/content/planning", {"title": "  "}, room.tokens["editor"])
         assert refused.status_code == 400
         assert "A title of 1 to 200 characters is required" in part(refused.text, r'<p class="error".*?</p>')
 
@@ -552,92 +538,34 @@ def test_the_new_article_form_saves_a_draft_and_a_stale_save_shows_the_conflict(
 
         page = view(client, created.headers["location"], editor)
         assert "<h1>社保卡换发指南</h1>" in page and "Saved." in page
-        assert "Status: draft" in text(part(page, r"<p>Status:.*?</p>")) and "Revision 1" in page
-        assert 'value="社保, 民生"' in page  # Chinese commas split tags too, duplicates dropped
+        assert "Status: draft" in status_line(page) and "Revision 1" in status_line(page)
+        assert 'value="社保, 民生"' in page  # Chinese commas split tags too; the repeat is dropped
         assert 'name="go_live_at" value="2030-01-02T09:30"' in page  # local time, as typed
         assert 'name="expire_at" value="2030-01-09T18:00"' in page
         assert 'name="allow_comments" value="1" checked' in page
         assert "&lt;p&gt;第一步，带身份证。&lt;/p&gt;" in page and "alert(1)" not in page
         assert '<input type="hidden" name="revision" value="1">' in page
-        state = room.state(article)
-        assert state["go_live_at"].startswith("2030-01-02T01:30:00")  # stored in UTC
-        assert state["author"] == room.user_id("editor")
+        assert room.state(article)["go_live_at"].startswith("2030-01-02T01:30:00")  # kept in UTC
+        assert f'<a href="/desk/content/articles/{article}">社保卡换发指南</a>' in view(
+            client, "/desk/content/articles?mine=true", editor
+        )
 
-        second_save = submit_form(
-            client, f"/desk/content/articles/{article}", {**fields, "title": "社保卡换发指南（更新）", "revision": "1"}, editor
-        )
-        assert second_save.status_code == 200 and "Revision 2" in second_save.text
-        stale = submit_form(
-            client, f"/desk/content/articles/{article}", {**fields, "title": "我的旧版本", "revision": "1"}, editor
-        )
+        # Two people opened revision 1; the first to save wins and the second is told so.
+        mine = press(client, page, f"/desk/content/articles/{article}", editor, **{**fields, "title": "指南（更新）"})
+        assert "Revision 2" in status_line(mine.text)
+        stale = press(client, page, f"/desk/content/articles/{article}", editor, **{**fields, "title": "我的旧版本"})
         assert stale.status_code == 409
-        assert (
-            "Someone saved this article since you opened it (revision 2); reload to see their changes"
-            in part(stale.text, r'<p class="error" role="alert">.*?</p>')
+        assert "Someone saved this article since you opened it (revision 2); reload to see their changes" in part(
+            stale.text, r'<p class="error" role="alert">.*?</p>'
         )
-        assert 'value="我的旧版本"' in stale.text  # what they typed is kept for them to copy
-        assert room.state(article)["title"] == "社保卡换发指南（更新）"
+        assert 'name="title" maxlength="200" required value="我的旧版本"' in stale.text  # kept for them to copy
+        assert room.state(article)["title"] == "指南（更新）"
 
         bad = submit_form(client, "/desk/content/articles/new", {**fields, "title": ""}, editor)
         assert bad.status_code == 400
-        assert "A title of 1 to 200 characters is required" in bad.text
+        assert "A title of 1 to 200 characters is required" in part(bad.text, r'<p class="error".*?</p>')
         assert 'name="title" maxlength="200" required value="" aria-invalid="true"' in bad.text
-        # An editor form is for staff: a resident is refused.
-        view(client, "/desk/content/articles/new", login_resident(client), status=403)
-
-
-def test_the_action_form_walks_the_chain_with_three_reviewers_and_the_history_shows_each_step(newsplus_app) -> None:
-    with TestClient(newsplus_app()) as client:
-        room = Newsroom(client)
-        article = room.draft("区长信箱月度回复")
-        editor, first, second, chief = (room.tokens[n] for n in ("editor", "first", "second", "chief"))
-        action = f"/desk/content/articles/{article}/action"
-
-        page = view(client, f"/desk/content/articles/{article}", editor)
-        assert 'value="submit"' in page and 'value="approve"' not in page
-        submitted = submit_form(client, action, {"action": "submit"}, editor)
-        assert "Waiting for 初审 (reviewer)" in text(submitted.text)
-        assert 'value="approve"' not in submitted.text  # an editor has no approve button…
-        refused = submit_form(client, action, {"action": "approve"}, editor)  # …and pressing it anyway is refused
-        assert refused.status_code == 403 and "You do not have permission to do this" in refused.text
-
-        at_first = view(client, f"/desk/content/articles/{article}", first)
-        assert ">Approve (初审)</button>" in at_first
-        passed = submit_form(client, action, {"action": "approve", "comment": "事实无误"}, first)
-        assert "Waiting for 复审 (reviewer)" in text(passed.text)
-        twice = submit_form(client, action, {"action": "approve"}, first)
-        assert twice.status_code == 403 and "Each step needs a different reviewer" in twice.text
-        assert "Waiting for 复审" in text(twice.text)
-
-        wrong_role = submit_form(client, action, {"action": "approve"}, chief)
-        assert wrong_role.status_code == 403 and "The step 复审 is for the role reviewer" in wrong_role.text
-        submit_form(client, action, {"action": "approve"}, second)
-        final = submit_form(client, action, {"action": "approve", "comment": "同意发布"}, chief)
-        status = text(part(final.text, r"<p>Status:.*?</p>"))
-        assert "Status: published" in status and "Published" in status
-        assert f'<a href="/articles/{article}">View</a>' in final.text
-
-        history = [text(li) for li in re.findall(r"<li>.*?</li>", part(final.text, r'<ol class="plain history">.*?</ol>'))]
-        steps = [h.split(" · ", 1)[1] for h in history]  # without the time
-        assert steps == [
-            "editor · → draft",
-            "editor · draft → submitted (初审)",
-            "first · submitted → submitted (初审) · “事实无误”",
-            "second · submitted → submitted (复审)",
-            "chief · submitted → approved (终审) · “同意发布”",
-            "chief · approved → published",
-        ]
-        assert "<h1>区长信箱月度回复</h1>" in view(client, f"/articles/{article}")
-
-        sent_back = room.draft("需要退回的稿子")
-        room.act("editor", sent_back, "submit")
-        no_reason = submit_form(client, f"/desk/content/articles/{sent_back}/action", {"action": "reject"}, first)
-        assert no_reason.status_code == 400 and "Say why it goes back" in no_reason.text
-        back = submit_form(
-            client, f"/desk/content/articles/{sent_back}/action", {"action": "reject", "comment": "数据要核实"}, first
-        )
-        assert "Status: rejected" in text(part(back.text, r"<p>Status:.*?</p>"))
-        assert "first · submitted → rejected (初审) · “数据要核实”" in text(back.text)
+        view(client, "/desk/content/articles/new", login_resident(client), status=403)  # residents have no desk
 
 
 def test_compare_marks_removed_and_added_lines_and_the_restore_form_brings_an_old_revision_back(
@@ -654,99 +582,139 @@ def test_compare_marks_removed_and_added_lines_and_the_restore_form_brings_an_ol
         )
         assert changed.json()["revision"] == 2
 
-        editor_page = view(client, f"/desk/content/articles/{article}", editor)
-        assert f'href="/desk/content/articles/{article}/compare?old=1&amp;new=2"' in editor_page
-
+        page = view(client, f"/desk/content/articles/{article}", editor)
+        assert f'href="/desk/content/articles/{article}/compare?old=1&new=2">Compare with current</a>' in page
         compare = view(client, f"/desk/content/articles/{article}/compare?old=1&new=2", editor)
         assert "Revision 1 → 2" in text(compare)
         diff = part(compare, r'<div class="diff">.*?</div>')
         assert '<p class="del"><span class="visually-hidden">Removed: </span>周二停水</p>' in diff
         assert '<p class="add"><span class="visually-hidden">Added: </span>周三停水</p>' in diff
         assert '<p class="same">第一段不变</p>' in diff
-        view(client, f"/desk/content/articles/{article}/compare?old=1&new=9", editor, status=404)
+        assert "No such revision" in view(client, f"/desk/content/articles/{article}/compare?old=1&new=9", editor, 404)
 
-        restored = submit_form(client, f"/desk/content/articles/{article}/restore", {"number": "1"}, editor)
-        assert restored.status_code == 200 and "Saved." in restored.text and "Revision 3" in restored.text
+        restored = press(client, page, f"/desk/content/articles/{article}/restore", editor)  # revision 1's button
+        assert "Saved." in restored.text and "Revision 3" in status_line(restored.text)
         assert "&lt;p&gt;周二停水&lt;/p&gt;" in restored.text
         revisions = part(restored.text, r"<h2>Revisions</h2>.*?</table>")
-        assert "Restored revision 1" in revisions
         assert [int(n) for n in re.findall(r"<tr><td>(\d+)</td>", revisions)] == [3, 2, 1]
+        assert "<td>Restored revision 1</td>" in revisions
         assert room.state(article)["body"] == "<p>第一段不变</p><p>周二停水</p>"
 
 
-def test_the_wechat_export_has_inline_styles_and_absolute_images_and_weibo_has_the_title_in_brackets(
-    newsplus_app,
-) -> None:
+def test_the_action_form_walks_the_chain_with_three_reviewers_and_the_history_shows_each_step(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         room = Newsroom(client)
-        uploaded = client.post(
-            "/api/v1/content/media", files={"file": ("photo.png", png(), "image/png")}, headers=room.api("editor")
+        article = room.draft("区长信箱月度回复")
+        editor, first, second, chief = (room.tokens[n] for n in ("editor", "first", "second", "chief"))
+        url, action = f"/desk/content/articles/{article}", f"/desk/content/articles/{article}/action"
+
+        page = view(client, url, editor)
+        assert ">Submit for review</button>" in page and 'value="approve"' not in page
+        submitted = press(client, page, action, editor, action="submit")
+        assert "Waiting for 初审 (reviewer)" in status_line(submitted.text)
+        assert 'value="approve"' not in submitted.text  # an editor has no approve button…
+        refused = press(client, submitted.text, action, editor, action="approve")  # …and a forged press is refused
+        assert refused.status_code == 403 and "You do not have permission to do this" in refused.text
+
+        at_first = view(client, url, first)
+        seen_by_second = view(client, url, second)  # the second reviewer opens it at 初审 too
+        assert ">Approve (初审)</button>" in at_first
+        passed = press(client, at_first, action, first, action="approve", comment="事实无误")
+        assert "Waiting for 复审 (reviewer)" in status_line(passed.text)
+        twice = press(client, passed.text, action, first, action="approve")
+        assert twice.status_code == 403 and "Each step needs a different reviewer" in twice.text
+        late = press(client, seen_by_second, action, second, action="approve")  # a page from before 初审 passed
+        assert late.status_code == 409 and "This article has moved on to 复审; reload and look again" in late.text
+        wrong_role = press(client, view(client, url, chief), action, chief, action="approve")
+        assert wrong_role.status_code == 403 and "The step 复审 is for the role reviewer" in wrong_role.text
+
+        press(client, view(client, url, second), action, second, action="approve")
+        final = press(client, view(client, url, chief), action, chief, action="approve", comment="同意发布")
+        assert "Status: published" in status_line(final.text)
+        assert f'<a href="/articles/{article}">View</a>' in final.text
+        history = re.findall(r"<li>.*?</li>", part(final.text, r'<ol class="plain history">.*?</ol>'))
+        assert [text(h).split(" · ", 1)[1] for h in history] == [  # each without its time
+            "editor · → draft",
+            "editor · draft → submitted (初审)",
+            "first · submitted → submitted (初审) · “事实无误”",
+            "second · submitted → submitted (复审)",
+            "chief · submitted → approved (终审) · “同意发布”",
+            "chief · approved → published",
+        ]
+        assert "<h1>区长信箱月度回复</h1>" in view(client, f"/articles/{article}")
+        # Once the publish event is delivered, the editor page says where the article went.
+        call(client, client.app.state.newsplus.dispatcher.deliver_pending)
+        sent = part(view(client, url, editor), r"<h2>Distribution</h2>.*?</ul>")
+        targets = re.findall(r"<li>[^<]* · (\w+) · done · <small>", sent)
+        assert sorted(targets) == ["app", "atom", "web", "wechat", "weibo"]
+        assert f"<small>{SITE}/articles/{article}</small>" in sent
+
+        sent_back = room.draft("需要退回的稿子")
+        room.act("editor", sent_back, "submit")
+        back_url = f"/desk/content/articles/{sent_back}"
+        no_reason = press(client, view(client, back_url, first), back_url + "/action", first, action="reject")
+        assert no_reason.status_code == 400 and "Say why it goes back" in no_reason.text
+        back = press(client, no_reason.text, back_url + "/action", first, action="reject", comment="数据要核实")
+        assert "Status: rejected" in status_line(back.text)
+        assert "first · submitted → rejected (初审) · “数据要核实”" in text(back.text)
+
+
+# -- desk: media library and exports ---------------------------------------------------------------------
+
+
+def test_the_media_library_shows_an_upload_and_the_exports_use_its_absolute_address(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        room = Newsroom(client)
+        editor = room.tokens["editor"]
+        library = view(client, "/desk/content/media", editor)
+        assert "Nothing uploaded yet." in library
+
+        picture = {"file": ("square.png", png(64, 48), "image/png")}
+        uploaded = submit_form(client, "/desk/content/media", {"alt": "红色方块"}, editor, files=picture)
+        assert str(uploaded.url).endswith("/desk/content/media")
+        tile = part(uploaded.text, r'<ul class="media-grid">.*?</ul>')
+        assert "#1 · 64×48 · square.png" in tile
+        thumb = re.search(r'<img src="(/media/[^"]+)" alt="红色方块"', tile).group(1)
+        image = re.search(r"<code>(/media/[^<]+)</code>", tile).group(1)
+        with Image.open(io.BytesIO(client.get(thumb).content)) as shown:
+            assert shown.size == (64, 48)  # small already, so the thumbnail keeps its size
+
+        fake = submit_form(
+            client, "/desk/content/media", {}, editor, files={"file": ("notes.png", b"plain text", "image/png")}
         )
-        assert uploaded.status_code == 201, uploaded.text
-        image = uploaded.json()["url"]
+        assert fake.status_code == 415
+        error = part(fake.text, r'<p class="error" role="alert">.*?</p>')
+        assert "Only JPEG, PNG, GIF, WebP images and MP4 videos can be uploaded" in error
+        assert "notes.png" not in fake.text and "square.png" in fake.text  # nothing stored; the library is shown
+
         article = room.publish(
             "春节游园会",
             summary="正月十五见",
             body=f'<p>游园会在文化广场举行。</p><p><img src="{image}" alt="灯会"></p>',
         )
-        editor = room.tokens["editor"]
-        assert f'href="/desk/content/articles/{article}/export/wechat"' in view(
-            client, f"/desk/content/articles/{article}", editor
-        )
+        page = view(client, f"/desk/content/articles/{article}", editor)
+        assert f'href="/desk/content/articles/{article}/export/wechat">WeChat export</a>' in page
 
         wechat = view(client, f"/desk/content/articles/{article}/export/wechat", editor)
-        preview = part(wechat, r'<div class="card export-preview">.*?</textarea>')
+        preview = part(wechat, r'<div class="card export-preview">.*?</div>')
         assert '<h1 style="font-size:20px;font-weight:bold;' in preview and ">春节游园会</h1>" in preview
         assert '<p style="margin:0 0 1em;line-height:1.75;' in preview and "游园会在文化广场举行。" in preview
-        assert f'src="http://127.0.0.1:8000{image}" style="max-width:100%;' in preview
-        assert f"http://127.0.0.1:8000/articles/{article}" in preview
-        assert 'class="' not in part(wechat, r'<div class="card export-preview">(.*?)<label>')[37:]
-        # The same HTML, escaped, in a box to copy.
-        assert f"src=&#34;http://127.0.0.1:8000{image}&#34;" in wechat or f"src=&quot;http://127.0.0.1:8000{image}" in wechat
+        assert f'<img src="{SITE}{image}" style="max-width:100%;' in preview
+        assert f"{SITE}/articles/{article}" in preview
+        inner = preview.removeprefix('<div class="card export-preview">')
+        assert "class=" not in inner and "<script" not in inner  # classes do not survive pasting; styles do
+        box = part(wechat, r"<textarea[^>]*>.*?</textarea>")  # the same HTML, escaped, to copy
+        assert f"src=&#34;{SITE}{image}&#34; style=&#34;max-width:100%;" in box
 
         weibo = view(client, f"/desk/content/articles/{article}/export/weibo", editor)
-        post = html.unescape(part(weibo, r"<textarea[^>]*>(.*?)</textarea>"))
-        assert "【春节游园会】正月十五见" in post
-        assert "游园会在文化广场举行。" in post and f"http://127.0.0.1:8000/articles/{article}" in post
-        assert f'<a href="http://127.0.0.1:8000{image}">' in weibo
+        post = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", weibo, re.S).group(1))
+        assert post.startswith("【春节游园会】正月十五见\n游园会在文化广场举行。")
+        assert post.endswith(f"{SITE}/articles/{article}")
+        assert f'<li><a href="{SITE}{image}">{SITE}{image}</a></li>' in weibo
         view(client, f"/desk/content/articles/{article}/export/fax", editor, status=404)
 
 
-# -- desk: library, channels and pins, reach -------------------------------------------------------------
-
-
-def test_the_media_library_upload_form_shows_the_image_and_refuses_a_text_file_named_png(newsplus_app) -> None:
-    with TestClient(newsplus_app()) as client:
-        editor = login_staff(client, "editor", roles=("editor",))
-        assert "Nothing uploaded yet." in view(client, "/desk/content/media", editor)
-
-        uploaded = submit_form(
-            client,
-            "/desk/content/media",
-            {"alt": "红色方块"},
-            editor,
-            files={"file": ("square.png", png(64, 48), "image/png")},
-        )
-        assert uploaded.status_code == 200 and str(uploaded.url).endswith("/desk/content/media")
-        tile = part(uploaded.text, r'<ul class="media-grid">.*?</ul>')
-        assert "64×48 · square.png" in tile
-        src = re.search(r'<img src="(/media/[^"]+)" alt="红色方块"', tile).group(1)
-        served = client.get(src)
-        assert served.status_code == 200 and served.headers["content-type"].startswith("image/")
-        with Image.open(io.BytesIO(served.content)) as thumb:
-            assert thumb.size == (64, 48)  # small already: the thumbnail keeps its size
-
-        fake = submit_form(
-            client,
-            "/desk/content/media",
-            {},
-            editor,
-            files={"file": ("notes.png", b"just some text, not a picture", "image/png")},
-        )
-        assert fake.status_code == 415
-        error = part(fake.text, r'<p class="error" role="alert">.*?</p>')
-        assert "Only JPEG, PNG, GIF, WebP images and MP4 videos can be uploaded" in error
-        assert "notes.png" not in fake.text and "square.png" in fake.text
+# -- desk: channels and pins, reach ----------------------------------------------------------------------
 
 
 def test_the_channels_page_adds_a_channel_with_its_own_chain_and_pins_an_article_to_home(newsplus_app) -> None:
@@ -754,55 +722,53 @@ def test_the_channels_page_adds_a_channel_with_its_own_chain_and_pins_an_article
         room = Newsroom(client)
         chief = room.tokens["chief"]
         page = view(client, "/desk/content/channels", chief)
-        assert "<td>news</td><td>District default</td>" in page
-        assert "Nothing pinned." in page
+        assert "<td>news</td><td>District default</td>" in page and "Nothing pinned." in page
+        view(client, "/desk/content/channels", room.tokens["editor"], status=403)  # editors do not arrange
 
-        added = submit_form(
-            client,
-            "/desk/content/channels",
-            {"name": "快讯", "slug": "flash", "parent": "", "position": "1", "review_chain": "初审:reviewer, 终审:chief_editor"},
-            chief,
-        )
-        assert added.status_code == 200
+        new_channel = {
+            "name": "快讯",
+            "slug": "flash",
+            "position": "1",
+            "review_chain": "初审:reviewer, 终审:chief_editor",
+        }
+        added = press(client, page, "/desk/content/channels", chief, **new_channel)
         row = part(added.text, r'<tr><td>[^<]*<a href="/channels/flash">快讯</a>.*?</tr>')
-        assert "初审" in row and "终审" in row and "reviewer" in row and "chief_editor" in row
+        assert "初审" in row and "终审" in row and "<td>flash</td>" in row
+        assert '<a href="/channels/flash" class="tag">快讯</a>' in view(client, "/")
 
-        unknown = submit_form(
-            client, "/desk/content/channels", {"name": "坏", "slug": "bad", "review_chain": "初审:overlord"}, chief
+        unknown = press(
+            client, page, "/desk/content/channels", chief, name="坏", slug="bad", review_chain="初审:overlord"
         )
-        assert unknown.status_code == 400 and "Unknown role overlord" in unknown.text
-        taken = submit_form(client, "/desk/content/channels", {"name": "重复", "slug": "flash"}, chief)
+        assert unknown.status_code == 400 and "Unknown role overlord" in part(unknown.text, r'<p class="error".*?</p>')
+        taken = press(client, page, "/desk/content/channels", chief, name="重复", slug="flash")
         assert taken.status_code == 409 and "The slug flash is taken" in taken.text
 
-        # The new channel's two-step chain: a reviewer, then the chief editor, and it is live.
+        # Articles of the new channel pass its two steps (a reviewer, then the chief editor) and are live.
         article = room.draft("快讯：地铁延时运营", channel="flash")
-        assert "初审" in client.post(
-            f"/api/v1/content/articles/{article}/submit", headers=room.api("editor")
-        ).json()["step"]
+        submitted = client.post(f"/api/v1/content/articles/{article}/submit", headers=room.api("editor")).json()
+        assert submitted["step"] == "初审"
         room.act("first", article, "approve")
         assert room.act("chief", article, "approve") == "published"
         room.publish("更新的要闻")
 
-        pinned = submit_form(
-            client, "/desk/content/pins", {"article": str(article), "channel": "", "rank": "0"}, chief
-        )
-        assert pinned.status_code == 200
+        pinned = press(client, page, "/desk/content/pins", chief, article=str(article), channel="", rank="0")
         pin_row = part(pinned.text, r"<tr><td>Home</td>.*?</tr>")
-        assert "快讯：地铁延时运营" in pin_row and ">Unpin</button>" in pin_row
-        home = view(client, "/")
-        first_card = part(home, r'<article class="feed-card.*?</article>')
-        assert "Pinned 快讯：地铁延时运营" in text(first_card)
-        assert '<a href="/channels/flash" class="tag">快讯</a>' in home
+        assert "<td>快讯：地铁延时运营</td>" in pin_row and ">Unpin</button>" in pin_row
+        cards = feed_cards(view(client, "/"))
+        assert text(cards[0]).startswith("Pinned 快讯：地铁延时运营") and "更新的要闻" in text(cards[1])
 
-        no_such = submit_form(client, "/desk/content/pins", {"article": "999999"}, chief)
-        assert no_such.status_code == 400 and "No such article" in no_such.text
+        no_such = press(client, page, "/desk/content/pins", chief, article="999999")
+        assert no_such.status_code == 400 and "No such article" in part(no_such.text, r'<p class="error".*?</p>')
 
-        pin_id = re.search(r'name="remove" value="(\d+)"', pin_row).group(1)
-        unpinned = submit_form(client, "/desk/content/pins", {"remove": pin_id}, chief)
+        unpinned = press(
+            client,
+            pinned.text,
+            "/desk/content/pins",
+            chief,
+            remove=re.search(r'name="remove" value="(\d+)"', pin_row).group(1),
+        )
         assert "Nothing pinned." in unpinned.text
-        assert "Pinned" not in text(part(view(client, "/"), r'<div class="feed" id="feed">.*</div>'))
-        # Arranging channels needs the arrange permission, which an editor lacks.
-        view(client, "/desk/content/channels", room.tokens["editor"], status=403)
+        assert not any("pinned" in card for card in feed_cards(view(client, "/")))
 
 
 def test_the_reach_page_draws_the_chart_once_views_are_written(newsplus_app) -> None:
@@ -813,27 +779,142 @@ def test_the_reach_page_draws_the_chart_once_views_are_written(newsplus_app) -> 
         for _ in range(3):
             view(client, f"/articles/{article}")
         resident = login_resident(client)
-        submit_form(client, f"/articles/{article}/react", {"kind": "like", "on": "1"}, resident)
+        liked = submit_form(client, f"/articles/{article}/react", {"kind": "like", "on": "1"}, resident, follow=False)
+        assert liked.status_code == 303  # not followed: the article page it leads to would count a fourth view
         newsplus = client.app.state.newsplus
+        editor = room.tokens["editor"]
+        before = view(client, "/desk/content/reach", editor)
+        assert "views: 0" in text(before)  # views are counted in memory until they are written
         assert call(client, view_counter(newsplus).flush, newsplus) == 3
 
         today = datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d")
-        page = view(client, "/desk/content/reach", room.tokens["editor"])
+        page = view(client, "/desk/content/reach", editor)
         chart = part(page, r'<svg class="chart".*?</svg>')
         assert 'aria-label="Views by day"' in chart
-        assert len(re.findall(r"<rect ", chart)) == 14  # one bar per day of the default fortnight
+        assert len(re.findall(r"<rect ", chart)) == 14  # a bar for each day of the default fortnight
         assert f"<title>{today}: 3</title>" in chart
-        assert "peak 3" in text(page)
+        assert re.search(rf'<rect x="[\d.]+" y="16\.0" width="[\d.]+" height="104\.0"><title>{today}: 3</title>', chart)
+        assert "Views by day · peak 3" in text(page)
         totals = text(part(page, r"<p>.*?</p>"))
         assert "views: 3" in totals and "likes: 1" in totals
         top = part(page, r"<h2>Most read</h2>.*?</table>")
-        assert f'<a href="/desk/content/reach?article={article}&amp;days=14">停车新政解读</a>' in top
+        assert f'<a href="/desk/content/reach?article={article}&days=14">停车新政解读</a>' in top
         assert "无人问津的新闻" not in top
-        per_channel = text(part(page, r"<h2>By channel</h2>.*?</table>"))
-        assert "要闻 3 1 0 0 0" in per_channel
+        assert "要闻 3 1 0 0 0" in text(part(page, r"<h2>By channel</h2>.*?</table>"))
 
-        one = view(client, f"/desk/content/reach?article={other}&days=7", room.tokens["editor"])
+        one = view(client, f"/desk/content/reach?article={other}&days=7", editor)
         assert "<h1>Reach · 无人问津的新闻</h1>" in one
         assert len(re.findall(r"<rect ", one)) == 7 and f"<title>{today}: 0</title>" in one
-        assert "views: 0" in text(one)
-        view(client, "/desk/content/reach?days=0", room.tokens["editor"], status=400)
+        assert "views: 0" in text(one) and "Most read" not in one
+        assert "days must be between 1 and 366" in view(client, "/desk/content/reach?days=0", editor, status=400)
+
+
+# -- bugs found: the correct behaviour, expected to fail until fixed -------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="BUG: /media/{path} answers application/octet-stream (File() without filename or media_type) "
+    "with nosniff, so opening a library image's link downloads it instead of showing it",
+    strict=True,
+)
+def test_a_library_image_is_served_with_an_image_content_type(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        editor = login_staff(client, "editor", roles=("editor",))
+        picture = {"file": ("square.png", png(), "image/png")}
+        uploaded = submit_form(client, "/desk/content/media", {}, editor, files=picture)
+        tile = part(uploaded.text, r'<ul class="media-grid">.*?</ul>')
+        for src in re.findall(r'(?:href|src)="(/media/[^"]+)"', tile):
+            served = client.get(src)
+            assert served.status_code == 200 and served.headers["x-content-type-options"] == "nosniff"
+            assert served.headers["content-type"] == "image/jpeg", src  # an opaque PNG is stored as a JPEG
+
+
+@pytest.mark.xfail(
+    reason="BUG: the channels table prints a channel's review chain as raw JSON "
+    '([{"name":"初审","role":"reviewer"},…]) instead of its steps',
+    strict=True,
+)
+def test_the_channels_table_shows_a_review_chain_as_its_steps(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        chief = login_staff(client, "chief", roles=("chief_editor",))
+        chain = {"name": "快讯", "slug": "flash", "review_chain": "初审:reviewer, 终审:chief_editor"}
+        added = submit_form(client, "/desk/content/channels", chain, chief)
+        row = part(added.text, r'<tr><td>[^<]*<a href="/channels/flash">.*?</tr>')
+        shown = text(re.findall(r"<td>(.*?)</td>", row)[2])
+        assert "初审" in shown and "终审" in shown
+        assert "{" not in shown and "name" not in shown
+
+
+@pytest.mark.xfail(
+    reason="BUG: after a refused save of an existing article (stale revision, bad input) the editor comes back "
+    "with its fieldset disabled and says the article is in review or live: _editor_error passes no `editable`",
+    strict=True,
+)
+def test_the_editor_stays_editable_after_a_refused_save(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        room = Newsroom(client)
+        article = room.draft("社保卡换发指南")
+        editor = room.tokens["editor"]
+        page = view(client, f"/desk/content/articles/{article}", editor)
+        assert "<fieldset >" in page or "<fieldset>" in page
+        refused = press(client, page, f"/desk/content/articles/{article}", editor, title="", channel="news")
+        assert refused.status_code == 400 and "A title of 1 to 200 characters is required" in refused.text
+        assert "<fieldset disabled>" not in refused.text
+        assert "An article in review or live cannot be edited" not in refused.text
+
+
+@pytest.mark.xfail(
+    reason="BUG: 'Awaiting my review' lists an article to the reviewer who passed its earlier step this round, "
+    "though approving it again is refused (desk.awaiting_review ignores workflow._passed_by)",
+    strict=True,
+)
+def test_awaiting_my_review_leaves_out_articles_whose_earlier_step_i_passed(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        room = Newsroom(client)
+        article = room.draft("区长信箱月度回复")
+        room.act("editor", article, "submit")
+        room.act("first", article, "approve")  # now at 复审, which needs another reviewer
+        second = section(view(client, "/desk/content", room.tokens["second"]), "awaiting-review")
+        assert "区长信箱月度回复</a> · 复审" in second
+        first = section(view(client, "/desk/content", room.tokens["first"]), "awaiting-review")
+        assert "Awaiting my review (0)" in first and "区长信箱月度回复" not in first
+
+
+@pytest.mark.xfail(
+    reason="BUG: when a comment is refused, the article page is re-rendered with liked=False and "
+    "favourited=False hard-coded (pages.comment_page), so a reader who liked it sees 'Like' again",
+    strict=True,
+)
+def test_a_refused_comment_keeps_the_readers_like_and_save_buttons(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        room = Newsroom(client)
+        article = room.publish("社区食堂开业")
+        resident = login_resident(client)
+        submit_form(client, f"/articles/{article}/react", {"kind": "like", "on": "1"}, resident)
+        submit_form(client, f"/articles/{article}/react", {"kind": "favourite", "on": "1"}, resident)
+        refused = submit_form(client, f"/articles/{article}/comment", {"body": " "}, resident)
+        assert refused.status_code == 400
+        assert 'aria-pressed="true">Liked 1</button>' in refused.text
+        assert 'aria-pressed="true">Saved</button>' in refused.text
+
+
+@pytest.mark.xfail(
+    reason="BUG: a restore's revision note is stored as the English f-string 'Restored revision N' and the editor "
+    "translates only the note 'Created', so the Chinese desk shows it untranslated (the catalogue has "
+    "'Restored revision {n}' → '恢复第 {n} 版')",
+    strict=True,
+)
+def test_the_chinese_desk_shows_a_restore_note_in_chinese(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        room = Newsroom(client)
+        article = room.draft("停水通知")
+        client.put(
+            f"/api/v1/content/articles/{article}",
+            json={"title": "停水通知（改）", "channel": "news", "revision": 1},
+            headers=room.api("editor"),
+        )
+        client.post(f"/api/v1/content/articles/{article}/restore/1", headers=room.api("editor"))
+        browse_as(client, room.tokens["editor"])
+        page = client.get(f"/desk/content/articles/{article}", headers={"Accept": "text/html"}).text
+        revisions = part(page, r'<table class="table">.*?</table>')
+        assert "<td>恢复第 1 版</td>" in revisions and "Restored revision" not in revisions

@@ -328,3 +328,106 @@ async def _titles(user_id: int) -> list[str]:
 
 async def _count_distributions() -> int:
     return await Distribution.count()
+
+
+def test_a_reviewer_acting_on_a_step_that_already_passed_is_refused(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        desk = Desk(client)
+        article = desk.draft()
+        desk.act(desk.editor, article, "submit")
+        # Both reviewers opened the article at 初审 (step 0); the first one's approval moves it on.
+        looked = {"comment": "", "step": 0}
+        first = client.post(f"/api/v1/content/articles/{article}/approve", json=looked, headers=desk.first)
+        assert first.json() == {"status": "submitted"}
+        late = client.post(f"/api/v1/content/articles/{article}/approve", json=looked, headers={**desk.second, **EN})
+        assert (
+            late.status_code == 409
+            and late.json()["detail"] == "This article has moved on to 复审; reload and look again"
+        )
+        assert desk.state(article)["review_step"] == 1
+
+
+async def test_two_reviewers_approving_the_same_step_at_once_pass_it_once(newsplus_app) -> None:
+    import asyncio
+
+    from newsplus.content import workflow
+    from newsplus.content.articles import create_article
+    from newsplus.content.channels import save_channel
+    from newsplus.content.schemas import ArticleIn, ChannelIn
+    from newsplus.districts.scope import district_scope
+    from newsplus.errors import DomainError
+    from newsplus.testing import running
+    from newsplus.users.access import CurrentUser
+    from newsplus.users.accounts import create_staff
+
+    def person(user_id: int, role: str) -> CurrentUser:
+        return CurrentUser(id=user_id, kind="staff", display_name=str(user_id), roles=frozenset({role}))
+
+    async with running(newsplus_app()) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            ids = [
+                await create_staff(newsplus, name, "correct-horse-battery", roles=(role,))
+                for name, role in (("e", "editor"), ("r1", "reviewer"), ("r2", "reviewer"))
+            ]
+            await save_channel(newsplus, ChannelIn(slug="news", name="要闻"))
+            editor = person(ids[0], "editor")
+            article = await create_article(newsplus, editor, ArticleIn(title="同时审核", channel="news"))
+            await workflow.submit(newsplus, editor, article)
+            outcomes = await asyncio.gather(
+                workflow.approve(newsplus, person(ids[1], "reviewer"), article, step=0),
+                workflow.approve(newsplus, person(ids[2], "reviewer"), article, step=0),
+                return_exceptions=True,
+            )
+            assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "str"]
+            assert all(isinstance(o, (str, DomainError)) for o in outcomes)
+            history = await workflow.Transition.select().where(workflow.Transition.article == article)
+            assert [h["step"] for h in history if h["to_status"] == "submitted"] == [
+                "初审",
+                "初审",
+            ]  # submit + one pass
+
+
+def test_register_distribution_channels_adds_a_target_and_a_failing_one_does_not_stop_the_others(newsplus_app) -> None:
+    from notes_plugin import plugin as notes
+
+    notes.recorder.noticeboard.clear()
+    with TestClient(newsplus_app([notes])) as client:
+        desk = Desk(client)
+        good, jammed = desk.draft(title="社区通知"), desk.draft(title="坏消息")
+        desk.through_review(good)
+        desk.through_review(jammed)
+        while call(client, client.app.state.newsplus.dispatcher.deliver_pending):
+            pass
+        assert notes.recorder.noticeboard == ["社区通知"]
+        board = {d["target"]: d for d in desk.state(good)["distributions"]}
+        assert board["noticeboard"]["status"] == "done" and board["noticeboard"]["detail"] == f"board:{good}"
+        failed = {d["target"]: d for d in desk.state(jammed)["distributions"]}
+        assert failed["noticeboard"]["status"] == "failed"
+        assert "the notice board is jammed" in failed["noticeboard"]["detail"]
+        assert failed["web"]["status"] == "done"  # the other targets still went out
+
+
+def test_render_feed_item_lets_a_plugin_draw_its_own_cards_and_leaves_the_rest_to_the_core(newsplus_app) -> None:
+    from newsplus.content.articles import create_article
+    from newsplus.content.schemas import ArticleIn
+    from newsplus.users.access import CurrentUser
+    from notes_plugin import plugin as notes
+
+    with TestClient(newsplus_app([notes])) as client:
+        desk = Desk(client)
+        author = CurrentUser(id=call(client, _user_id, "editor"), kind="staff", display_name="editor")
+        own = call(
+            client,
+            create_article,
+            client.app.state.newsplus,
+            author,
+            ArticleIn(title="便签稿件", channel="news"),
+            source="notes",
+        )
+        plain = desk.draft(title="普通稿件")
+        desk.through_review(own)
+        desk.through_review(plain)
+        home = client.get("/", headers={"Accept": "text/html"}).text
+        assert '<div class="note-card">📌 便签稿件</div>' in home
+        assert "普通稿件</strong>" in home and '<div class="note-card">📌 普通稿件' not in home
+        assert client.get("/api/v1/feed").json()["items"][1]["source"] == "notes"

@@ -33,7 +33,15 @@ def test_register_events_names_each_event_type(newsplus_app) -> None:
     app = newsplus_app([notes])
     types = app.state.newsplus.event_types
     assert types["notes.note_written"] is notes.NoteWritten
-    assert set(types) == {"notes.note_written", "notifications.notification_created", "notifications.broadcast_created"}
+    assert set(types) == {
+        "notes.note_written",
+        "notifications.notification_created",
+        "notifications.broadcast_created",
+        "content.article_submitted",
+        "content.article_rejected",
+        "content.article_published",
+        "content.article_unpublished",
+    }
 
 
 async def test_an_event_committed_with_its_change_reaches_handle_event(newsplus_app) -> None:

@@ -59,7 +59,7 @@ def test_register_piccolo_apps_migrates_the_plugin_table(newsplus_app) -> None:
     app = newsplus_app([notes])
     with TestClient(app):
         applied = app.state.newsplus.registry.app_configs
-        assert list(applied) == ["districts", "events", "users", "notifications", "notes"]
+        assert list(applied) == ["districts", "events", "users", "notifications", "content", "notes"]
 
 
 def test_removing_the_plugin_removes_route_table_setting_and_permission(newsplus_app) -> None:

@@ -11,10 +11,13 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import JSONBody
 from litestar.response import Template
+from markupsafe import Markup
 
 from newsplus import (
     DemoData,
+    DistributionChannel,
     Event,
+    FeedItem,
     HomeTile,
     InvalidInput,
     Job,
@@ -54,6 +57,7 @@ class Recorder:
         self.fail_next = 0
         self.delay = 0.0
         self.job_runs: list[tuple[str, str]] = []
+        self.noticeboard: list[str] = []
 
 
 recorder = Recorder()
@@ -291,3 +295,25 @@ def register_jobs() -> list[Job]:
     from datetime import timedelta
 
     return [Job(name="notes.count", run=count_notes, every=timedelta(minutes=1), description="Count notes")]
+
+
+async def post_to_noticeboard(newsplus: Any, article: dict[str, Any]) -> str:
+    """Pin a published article's title on the notice board; a title starting with 坏 jams it."""
+    if article["title"].startswith("坏"):
+        raise RuntimeError("the notice board is jammed")
+    recorder.noticeboard.append(article["title"])
+    return f"board:{article['id']}"
+
+
+@hookimpl
+def register_distribution_channels(newsplus: Any) -> list[DistributionChannel]:
+    """The community notice board, a target every publish goes to."""
+    return [DistributionChannel(name="noticeboard", label="Notice board", publish=post_to_noticeboard)]
+
+
+@hookimpl
+def render_feed_item(item: FeedItem, request: Request) -> str | None:
+    """Notes' own card for the articles notes published; others are left to the core."""
+    if item.source != "notes":
+        return None
+    return Markup('<div class="note-card">📌 {}</div>').format(item.title)

@@ -82,7 +82,8 @@ async def approve(
     request: Request, newsplus: NewsplusDep, article_id: FromPath[int], data: JSONBody[Decision | None] = None
 ) -> dict[str, str]:
     """Pass the current review step (the last one publishes, or schedules for ``go_live_at``)."""
-    return {"status": await workflow.approve(newsplus, request.user, article_id, data.comment if data else "")}
+    decision = data or Decision()
+    return {"status": await workflow.approve(newsplus, request.user, article_id, decision.comment, step=decision.step)}
 
 
 @post("/articles/{article_id:int}/reject", guards=[REVIEW], status_code=200)
@@ -90,7 +91,7 @@ async def reject(
     request: Request, newsplus: NewsplusDep, article_id: FromPath[int], data: JSONBody[Decision]
 ) -> dict[str, str]:
     """Send an article back to its author, saying why."""
-    await workflow.reject(newsplus, request.user, article_id, data.comment)
+    await workflow.reject(newsplus, request.user, article_id, data.comment, step=data.step)
     return {"status": "rejected"}
 
 

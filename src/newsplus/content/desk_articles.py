@@ -242,6 +242,9 @@ async def act(request: Request, newsplus: NewsplusDep, article_id: FromPath[int]
     try:
         if action in ("withdraw", "unarchive"):
             await getattr(workflow, action)(newsplus, user, article_id)
+        elif action in ("approve", "reject"):
+            step = int(form["step"]) if form.get("step", "").isdigit() else None
+            await getattr(workflow, action)(newsplus, user, article_id, comment, step=step)
         else:
             await getattr(workflow, action)(newsplus, user, article_id, comment)
     except DomainError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from newsplus.users.access import CurrentUser
 
 name = "content"
+logger = logging.getLogger("newsplus.content")
 
 
 @hookimpl
@@ -234,8 +236,10 @@ def startup(newsplus: Newsplus):
         every = newsplus.plugin_settings["content"].view_flush_seconds
         while True:
             await asyncio.sleep(every)
-            with contextlib.suppress(Exception):
+            try:
                 await view_counter(newsplus).flush(newsplus)
+            except Exception:  # a failed write loses a few view counts, never the loop
+                logger.exception("writing view counts failed")
 
     newsplus.state["content.flusher"] = asyncio.get_running_loop().create_task(flush_forever())
     return None
@@ -251,7 +255,11 @@ def shutdown(newsplus: Newsplus):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        with contextlib.suppress(Exception):
-            await view_counter(newsplus).flush(newsplus)
+        counter = newsplus.state.get("content.views")
+        if counter is not None and counter.pending:
+            try:
+                await counter.flush(newsplus)
+            except Exception:
+                logger.exception("writing view counts at shutdown failed")
 
     return stop()

@@ -33,9 +33,11 @@ class ArticleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Decision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A workflow action's comment (required when sending an article back)."""
+    """A workflow action's comment (required when sending an article back) and, for reviewers, the step
+    (0 for the first) they looked at: if the article moved on meanwhile the action is refused (409)."""
 
     comment: str = ""
+    step: int | None = None
 
 
 class FeedItem(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -77,7 +77,12 @@ async def _move(row: dict[str, Any], to: str, actor: int | None, comment: str, s
         await Article.update(
             {Article.status: to, Article.updated_at: now(), **{getattr(Article, k): v for k, v in values.items()}}
         )
-        .where((Article.id == row["id"]) & (Article.status == expected) & (Article.revision == row["revision"]))
+        .where(
+            (Article.id == row["id"])
+            & (Article.status == expected)
+            & (Article.revision == row["revision"])
+            & (Article.review_step == row["review_step"])
+        )
         .returning(Article.id)
     )
     if not changed:  # someone else acted on it first
@@ -133,10 +138,14 @@ async def _passed_by(article_id: int) -> set[int]:
     return actors
 
 
-async def _step_for(newsplus: Newsplus, user: CurrentUser, row: dict[str, Any]) -> tuple[tuple[ReviewStep, ...], int]:
+async def _step_for(
+    newsplus: Newsplus, user: CurrentUser, row: dict[str, Any], expected: int | None
+) -> tuple[tuple[ReviewStep, ...], int]:
     if row["status"] != "submitted":
         raise Conflict("This article is not waiting for review")
     chain, index = chain_of(newsplus, row), row["review_step"]
+    if expected is not None and expected != index:
+        raise Conflict("This article has moved on to {step}; reload and look again", step=chain[index].name)
     step = chain[index]
     if not holds(user, step.role):
         raise Forbidden("The step {step} is for the role {role}", step=step.name, role=step.role)
@@ -148,11 +157,13 @@ async def _step_for(newsplus: Newsplus, user: CurrentUser, row: dict[str, Any]) 
     return chain, index
 
 
-async def approve(newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str = "") -> str:
+async def approve(
+    newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str = "", *, step: int | None = None
+) -> str:
     """Pass the current step; after the last, publish now or schedule for ``go_live_at``. Return the new status."""
     async with changes(newsplus):
         row = await article_row(article_id)
-        chain, index = await _step_for(newsplus, user, row)
+        chain, index = await _step_for(newsplus, user, row, step)
         if index + 1 < len(chain):
             following = chain[index + 1]
             await _move(row, "submitted", user.id, comment, step=chain[index].name, review_step=index + 1)
@@ -189,14 +200,16 @@ async def _go_out(newsplus: Newsplus, row: dict[str, Any], actor: int | None) ->
     return "published"
 
 
-async def reject(newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str) -> None:
+async def reject(
+    newsplus: Newsplus, user: CurrentUser, article_id: int, comment: str, *, step: int | None = None
+) -> None:
     """Send an article back to its author from the current step, with a comment saying why."""
     comment = comment.strip()
     if not comment:
         raise InvalidInput("Say why it goes back", extra={"field": "comment"})
     async with changes(newsplus):
         row = await article_row(article_id)
-        chain, index = await _step_for(newsplus, user, row)
+        chain, index = await _step_for(newsplus, user, row, step)
         await _move(row, "rejected", user.id, comment, step=chain[index].name, review_step=0)
         await publish(
             newsplus,
