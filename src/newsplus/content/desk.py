@@ -35,11 +35,15 @@ async def awaiting_review(newsplus: Any, user: Any) -> list[dict[str, Any]]:
         .order_by(Article.updated_at)
         .limit(300)
     )
+    distinct = newsplus.plugin_settings["content"].distinct_reviewers
     waiting = []
     for row in rows:
         step = workflow.chain_of(newsplus, row)[row["review_step"]]
-        if workflow.holds(user, step.role) and row["author"] != user.id:
-            waiting.append({**row, "step": step.name})
+        if not workflow.holds(user, step.role):
+            continue
+        if distinct and (row["author"] == user.id or user.id in await workflow.passed_by(row["id"])):
+            continue
+        waiting.append({**row, "step": step.name})
     return waiting
 
 
@@ -71,7 +75,7 @@ async def scheduled_calendar(newsplus: Any, days: int = 14) -> list[tuple[str, l
             }
         )
     for row in await Topic.select(Topic.id, Topic.title, Topic.go_live_at).where(
-        (Topic.go_live_at >= start) & (Topic.go_live_at < end)
+        (Topic.published == True) & (Topic.go_live_at >= start) & (Topic.go_live_at < end)  # noqa: E712
     ):
         entries.append(
             {

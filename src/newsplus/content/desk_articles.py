@@ -169,26 +169,41 @@ async def create_article(request: Request, newsplus: NewsplusDep) -> Response[An
     try:
         article_id = await articles.create_article(newsplus, request.user, article_from_form(form, zone))
     except DomainError as error:
-        return await _editor_error(request, newsplus, None, form, error)
+        return await _editor(request, newsplus, None, form=form, error=error)
     return Redirect(f"/desk/content/articles/{article_id}?saved=1", status_code=303)
 
 
-async def _editor_error(
-    request: Request, newsplus: Any, article_id: int | None, form: Any, error: DomainError
+async def _editor(
+    request: Request,
+    newsplus: Any,
+    article_id: int | None,
+    *,
+    form: Any = None,
+    error: DomainError | None = None,
+    saved: str = "",
 ) -> Template:
-    _ = translator_for(request)
-    values = {k: form.get(k) for k in form}
-    values["targets"] = form.getall("targets", []) if hasattr(form, "getall") else []
-    values["allow_comments"] = form.get("allow_comments") == "1"
+    """The editor page: the article's state and actions, and the form (as saved, or as just typed)."""
+    zone = ZoneInfo(newsplus.settings.site.timezone)
     row = await articles.article_row(article_id) if article_id else None
+    if form is None:
+        values = _form_values(row, await articles.tags_of(article_id), zone) if row else {}
+    else:
+        values = {k: form.get(k) for k in form}
+        values["targets"] = form.getall("targets", []) if hasattr(form, "getall") else []
+        values["allow_comments"] = form.get("allow_comments") == "1"
+    step = workflow.chain_of(newsplus, row)[row["review_step"]] if row and row["status"] == "submitted" else None
+    _ = translator_for(request)
     return await page(
         request,
         "content/desk/editor.html",
-        status_code=error.status_code,
+        status_code=error.status_code if error else 200,
         form=values,
         article=row,
-        error=_(error.detail, **error.params),
-        field=error.extra.get("field", ""),
+        step=step,
+        saved=saved,
+        editable=row is None or row["status"] in articles.EDITABLE,
+        error=_(error.detail, **error.params) if error else "",
+        field=error.extra.get("field", "") if error else "",
         **await _editor_context(newsplus, article_id),
     )
 
@@ -198,21 +213,7 @@ async def edit_article(
     request: Request, newsplus: NewsplusDep, article_id: FromPath[int], saved: FromQuery[str] = ""
 ) -> Template:
     """The editor with the article's state, review actions, history, revisions and where it went."""
-    row = await articles.article_row(article_id)
-    zone = ZoneInfo(newsplus.settings.site.timezone)
-    step = None
-    if row["status"] == "submitted":
-        step = workflow.chain_of(newsplus, row)[row["review_step"]]
-    return await page(
-        request,
-        "content/desk/editor.html",
-        form=_form_values(row, await articles.tags_of(article_id), zone),
-        article=row,
-        step=step,
-        saved=saved,
-        editable=row["status"] in articles.EDITABLE,
-        **await _editor_context(newsplus, article_id),
-    )
+    return await _editor(request, newsplus, article_id, saved=saved)
 
 
 @post("/desk/content/articles/{article_id:int}", guards=[EDIT], status_code=303)
@@ -225,7 +226,7 @@ async def save_article(request: Request, newsplus: NewsplusDep, article_id: From
     except DomainError as error:
         if error.status_code == 404:
             raise
-        return await _editor_error(request, newsplus, article_id, form, error)
+        return await _editor(request, newsplus, article_id, form=form, error=error)
     return Redirect(f"/desk/content/articles/{article_id}?saved=1", status_code=303)
 
 
@@ -250,21 +251,7 @@ async def act(request: Request, newsplus: NewsplusDep, article_id: FromPath[int]
     except DomainError as error:
         if error.status_code == 404:
             raise
-        row = await articles.article_row(article_id)
-        zone = ZoneInfo(newsplus.settings.site.timezone)
-        _ = translator_for(request)
-        step = workflow.chain_of(newsplus, row)[row["review_step"]] if row["status"] == "submitted" else None
-        return await page(
-            request,
-            "content/desk/editor.html",
-            status_code=error.status_code,
-            form=_form_values(row, await articles.tags_of(article_id), zone),
-            article=row,
-            step=step,
-            editable=row["status"] in articles.EDITABLE,
-            error=_(error.detail, **error.params),
-            **await _editor_context(newsplus, article_id),
-        )
+        return await _editor(request, newsplus, article_id, error=error)
     return Redirect(f"/desk/content/articles/{article_id}?saved={action}", status_code=303)
 
 

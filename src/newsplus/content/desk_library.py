@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from newsplus.content import media, organise, reader
-from newsplus.content.channels import channel_tree, save_channel
+from newsplus.content.channels import channel_tree, parse_chain, save_channel
 from newsplus.content.schemas import ChannelIn, PinIn, TopicIn
 from newsplus.content.tables import Topic
 from newsplus.errors import DomainError, InvalidInput, NotFound
@@ -89,8 +89,10 @@ async def moderate_page(request: Request, newsplus: NewsplusDep, comment_id: Fro
 
 
 async def _arrange_context(newsplus: Any) -> dict[str, Any]:
+    channels = await channel_tree(newsplus)
     return {
-        "channels": await channel_tree(newsplus),
+        "channels": channels,
+        "chains": {c.id: parse_chain(newsplus, c.review_chain) for c in channels if c.review_chain},
         "topics": await organise.topics(),
         "pins": await organise.pins(),
         "roles": sorted(newsplus.roles),

@@ -21,6 +21,7 @@ from newsplus.content import search
 from newsplus.content.cache import content_cache
 from newsplus.content.channels import ChannelNode, channel_by_slug, channel_tree, followed
 from newsplus.content.media import url_of
+from newsplus.content.sanitize import summary_of
 from newsplus.content.schemas import ArticleView, Feed, FeedItem
 from newsplus.content.tables import Article, ArticleTag, Media, Pin, Reaction, Topic, TopicItem
 from newsplus.errors import InvalidInput, NotFound
@@ -179,8 +180,6 @@ async def live_topics(ids: list[int] | None = None) -> list[FeedItem]:
     )
     if ids is not None:
         query = query.where(Topic.id.is_in(ids))
-    from newsplus.content.sanitize import summary_of
-
     return [
         FeedItem(
             id=t["id"],
@@ -196,8 +195,7 @@ async def live_topics(ids: list[int] | None = None) -> list[FeedItem]:
     ]
 
 
-async def next_change() -> datetime | None:
-    """The next moment the feeds change by time alone: a go-live, an expiry, a pin starting or ending."""
+async def _next_change() -> datetime | None:
     moment = now()
     candidates = [
         await Article.select(Min(Article.published_at).as_alias("at")).where(
@@ -213,6 +211,25 @@ async def next_change() -> datetime | None:
     ]
     times = [_as_time(r[0]["at"]) for r in candidates if r and r[0]["at"] is not None]
     return min(times) if times else None
+
+
+async def banner_topics(newsplus: Newsplus, limit: int = 3) -> list[FeedItem]:
+    """The newest live topics, for the home banner when none is pinned (cached)."""
+
+    async def build() -> tuple[list[FeedItem], datetime | None]:
+        return (await live_topics())[:limit], await next_change(newsplus)
+
+    return await content_cache(newsplus).get(("banner", limit), build)
+
+
+async def next_change(newsplus: Newsplus) -> datetime | None:
+    """The next moment the feeds change by time alone: a go-live, an expiry, a pin starting or ending."""
+
+    async def build() -> tuple[datetime | None, datetime | None]:
+        moment = await _next_change()
+        return moment, moment
+
+    return await content_cache(newsplus).get("next_change", build)
 
 
 def _as_time(value: datetime | str) -> datetime:
@@ -234,7 +251,7 @@ async def feed(newsplus: Newsplus, *, channel: str = "", cursor: str | None = No
         page = await _page(newsplus, where, cursor, limit, skip)
         if cursor is None:
             page.pinned = pinned
-        return page, await next_change()
+        return page, await next_change(newsplus)
 
     if cursor is None:
         return await content_cache(newsplus).get(("feed", node.id if node else 0, limit), build)
@@ -276,7 +293,7 @@ async def article(newsplus: Newsplus, article_id: int) -> ArticleView:
             .first()
         )
         if row is None:
-            return None, await next_change()
+            return None, await next_change(newsplus)
         tags = [r["tag"] for r in await ArticleTag.select(ArticleTag.tag).where(ArticleTag.article == article_id)]
         gallery_ids = msgspec.json.decode(row["gallery"] or "[]")
         paths = (
@@ -310,7 +327,8 @@ async def article(newsplus: Newsplus, article_id: int) -> ArticleView:
             allow_comments=row["allow_comments"],
             related=related,
         )
-        return view, row["expire_at"]
+        changes_at = [t for t in (row["expire_at"], await next_change(newsplus)) if t is not None]
+        return view, min(changes_at, default=None)
 
     view = await content_cache(newsplus).get(("article", article_id), build)
     if view is None:
@@ -364,7 +382,7 @@ async def topic(newsplus: Newsplus, slug: str) -> dict[str, Any]:
         )
         live = {t.id for t in await live_topics([row["id"]])} if row else set()
         if row is None or row["id"] not in live:
-            return None, await next_change()
+            return None, await next_change(newsplus)
         moment = now()
         items = (
             await TopicItem.select(TopicItem.article, TopicItem.section)
@@ -390,7 +408,7 @@ async def topic(newsplus: Newsplus, slug: str) -> dict[str, Any]:
             "cover": url_of(row["cover_path"] or ""),
             "sections": [{"name": name, "items": items} for name, items in sections.items()],
         }
-        return value, await next_change()
+        return value, await next_change(newsplus)
 
     value = await content_cache(newsplus).get(("topic", slug), build)
     if value is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +90,14 @@ async def comment_page(
         if error.status_code == 404:
             raise
         view = await feed.article(newsplus, article_id)
-        _ = request.scope["state"].get("translator")
+        liked, favourited = await feed.reader_state(request.user, article_id)
         return await page(
             request,
             "content/article.html",
             status_code=error.status_code,
             article=view,
-            liked=False,
-            favourited=False,
+            liked=liked,
+            favourited=favourited,
             comments=await reader.comments(article_id),
             error=error,
             draft=data.body,
@@ -161,7 +162,7 @@ def _atom_builder(newsplus: Any, slug: str):
     async def build() -> tuple[bytes, Any]:
         from newsplus.content.feed import next_change
 
-        return await atom_feed(newsplus, slug), await next_change()
+        return await atom_feed(newsplus, slug), await next_change(newsplus)
 
     return build
 
@@ -182,6 +183,7 @@ async def media_file(newsplus: NewsplusDep, path: FromPath[str]) -> File:
         raise NotFound("No such file")
     return File(
         path=full,
+        media_type=mimetypes.guess_type(full.name)[0] or "application/octet-stream",
         content_disposition_type="inline",
         headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
     )

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from newsplus.content import api, desk, desk_api, desk_articles, desk_library, pages, workflow
 from newsplus.content.distribution import BUILT_IN, DistributionChannel, record_distribution
-from newsplus.content.feed import feed, live_topics
+from newsplus.content.feed import banner_topics, feed
 from newsplus.content.reader import view_counter
 from newsplus.content.settings import ContentSettings
 from newsplus.events.jobs import Job
@@ -219,7 +219,7 @@ def extra_template_vars(request: Request, template: str):
         first = await feed(newsplus, cursor=cursor)
         return {
             "channels": [c for c in await channel_tree(newsplus) if c.depth == 0],
-            "banner": [p for p in first.pinned if p.kind == "topic"] or (await live_topics())[:3],
+            "banner": [p for p in first.pinned if p.kind == "topic"] or await banner_topics(newsplus),
             "feed": first,
         }
 

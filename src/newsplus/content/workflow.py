@@ -123,7 +123,7 @@ async def submit(newsplus: Newsplus, user: CurrentUser, article_id: int, comment
     return chain[0].name
 
 
-async def _passed_by(article_id: int) -> set[int]:
+async def passed_by(article_id: int) -> set[int]:
     """Who approved a step since the article was last submitted."""
     rows = (
         await Transition.select(Transition.actor, Transition.to_status)
@@ -152,7 +152,7 @@ async def _step_for(
     if newsplus.plugin_settings["content"].distinct_reviewers:
         if user.id == row["author"]:
             raise Forbidden("Authors do not review their own articles")
-        if user.id in await _passed_by(row["id"]):
+        if user.id in await passed_by(row["id"]):
             raise Forbidden("Each step needs a different reviewer")
     return chain, index
 
