@@ -113,12 +113,6 @@ def flip(cursor: str, at: int) -> str:
     return cursor[:at] + ("B" if cursor[at] != "B" else "C") + cursor[at + 1 :]
 
 
-def xfail_on(request: pytest.FixtureRequest, engine: str, reason: str) -> None:
-    """Expect this test to fail on one database engine only (a bug of that engine's path)."""
-    if request.node.callspec.params.get("newsplus_database_url") == engine:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
-
-
 def start_of_test() -> datetime:
     """A moment to freeze the clock at: now (so sessions made in the test stay valid), to the second."""
     return datetime.now(UTC).replace(microsecond=0)
@@ -523,13 +517,7 @@ def test_likes_and_favourites_are_idempotent_and_counted_exactly(newsplus_app) -
         assert client.post(f"/api/v1/articles/{draft}/favourite", headers=headers(ann)).status_code == 404
 
 
-async def test_tapping_twice_at_once_still_counts_once(newsplus_database_url, request) -> None:
-    xfail_on(
-        request,
-        "postgres",
-        "BUG: reader.react (reader.py:82-84) and channels.follow (channels.py:132-134) check, then insert; on "
-        "PostgreSQL requests arriving together race into the unique index and all but one answer 409",
-    )
+async def test_tapping_twice_at_once_still_counts_once(newsplus_database_url) -> None:
     app = make_app(database_url=newsplus_database_url)
     async with running(app) as newsplus, worker(app) as client:
         tokens = await async_desk(client, newsplus)
@@ -648,11 +636,6 @@ def test_comments_wait_for_a_moderator(newsplus_app) -> None:
         assert comment(client, resident, desk.draft("草稿"), "抢先").status_code == 404
 
 
-@pytest.mark.xfail(
-    reason="BUG: GET /api/v1/articles/{id}/comments (api.py:103) never checks the article is live: comments of an "
-    "unpublished article stay readable and an unknown article answers 200 []",
-    strict=True,
-)
 def test_comments_of_an_article_readers_cannot_see_are_not_found(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         desk = Desk(client)
@@ -728,11 +711,6 @@ def test_search_finds_chinese_words_and_phrases_exactly(newsplus_app) -> None:
         assert item["title"] == "社区新闻一" and item["url"] == f"/articles/{sorted_}"
 
 
-@pytest.mark.xfail(
-    reason="BUG: search._RUN (search.py:19) lets its Latin alternative [^\\W_]+ swallow CJK characters, so "
-    "'12345热线' or '2025年5月1日起' is one token and the Chinese words after a digit or letter cannot be found",
-    strict=True,
-)
 def test_search_finds_chinese_words_right_after_digits_or_latin_letters(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         desk = Desk(client)
@@ -746,13 +724,7 @@ def test_search_finds_chinese_words_right_after_digits_or_latin_letters(newsplus
         assert search(client, "注册") == [app]
 
 
-def test_search_ignores_case_beyond_ascii(newsplus_app, request) -> None:
-    xfail_on(
-        request,
-        "sqlite",
-        "BUG: search.match_clause (search.py:75) compares Python's str.lower() of the query with SQLite's lower() of "
-        "the text, which folds ASCII only: 'École' or 'ÜBER' in an article are not found as 'école' or 'über'",
-    )
+def test_search_ignores_case_beyond_ascii(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         desk = Desk(client)
         desk.channel("news")
@@ -977,11 +949,6 @@ def test_uploads_that_are_not_images_too_large_or_not_from_staff_are_refused(new
         assert upload(client, editor, "photo.jpg", photo_with_exif((40, 30)), "image/jpeg").status_code == 201
 
 
-@pytest.mark.xfail(
-    reason="BUG: pages.media_file (pages.py:183) returns File(path=...) with neither filename nor media_type, so "
-    "every upload is served as application/octet-stream (with nosniff)",
-    strict=True,
-)
 def test_media_files_are_served_with_their_type(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         editor = login_staff(client, "editor", roles=("editor",))

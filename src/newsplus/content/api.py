@@ -100,8 +100,11 @@ async def share(request: Request, newsplus: NewsplusDep, article_id: FromPath[in
 
 
 @get("/articles/{article_id:int}/comments", guards=[anyone])
-async def list_comments(article_id: FromPath[int], before: FromQuery[int | None] = None) -> list[dict[str, Any]]:
-    """Approved comments, newest first (``before`` the last id seen, for more)."""
+async def list_comments(
+    newsplus: NewsplusDep, article_id: FromPath[int], before: FromQuery[int | None] = None
+) -> list[dict[str, Any]]:
+    """Approved comments of a live article, newest first (``before`` the last id seen, for more)."""
+    await feed.article(newsplus, article_id)
     return await reader.comments(article_id, before=before)
 
 

@@ -96,7 +96,7 @@ async def _values(newsplus: Newsplus, data: ArticleIn) -> tuple[dict[Any, Any], 
         Article.expire_at: expire_at,
         Article.allow_comments: data.allow_comments,
         Article.targets: msgspec.json.encode(data.targets).decode() if data.targets else "",
-        Article.search_text: f"{title}\n{summary}\n{text_of(body)}",
+        Article.search_text: f"{title}\n{summary}\n{text_of(body)}".lower(),
         Article.search_tokens: tokens(f"{title} {summary} {text_of(body)}"),
     }, tags
 

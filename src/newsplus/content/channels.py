@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from newsplus import db
 from newsplus.clock import now
 from newsplus.content.cache import changes, content_cache
 from newsplus.content.schemas import ChannelIn
@@ -128,12 +127,10 @@ async def save_channel(newsplus: Newsplus, data: ChannelIn, channel_id: int | No
 async def follow(newsplus: Newsplus, user: CurrentUser, slug: str, on: bool) -> bool:
     """Follow or unfollow a channel; return whether the user now follows it."""
     node = await channel_by_slug(newsplus, slug)
-    async with db.transaction():
-        exists = await Follow.exists().where((Follow.user == user.id) & (Follow.channel == node.id))
-        if on and not exists:
-            await Follow(user=user.id, channel=node.id, created_at=now()).save()
-        elif not on and exists:
-            await Follow.delete().where((Follow.user == user.id) & (Follow.channel == node.id))
+    if on:
+        await Follow.insert(Follow(user=user.id, channel=node.id, created_at=now())).on_conflict(action="DO NOTHING")
+    else:
+        await Follow.delete().where((Follow.user == user.id) & (Follow.channel == node.id))
     return on
 
 

@@ -79,13 +79,14 @@ async def react(newsplus: Newsplus, user: CurrentUser, article_id: int, kind: st
     counter = getattr(Article, COUNTERS[kind])
     async with changes(newsplus):
         where = (Reaction.article == article_id) & (Reaction.user == user.id) & (Reaction.kind == kind)
-        exists = await Reaction.exists().where(where)
-        if on and not exists:
-            await Reaction(article=article_id, user=user.id, kind=kind, created_at=now()).save()
-            await Article.update({counter: counter + 1}).where(Article.id == article_id)
-            await add_reach(newsplus, article_id, view.channel_id, kind)
-        elif not on and exists:
-            await Reaction.delete().where(where)
+        if on:  # a second tap (even at the same moment) inserts nothing and counts nothing
+            made = await Reaction.insert(
+                Reaction(article=article_id, user=user.id, kind=kind, created_at=now())
+            ).on_conflict(action="DO NOTHING")
+            if made:
+                await Article.update({counter: counter + 1}).where(Article.id == article_id)
+                await add_reach(newsplus, article_id, view.channel_id, kind)
+        elif await Reaction.delete().where(where).returning(Reaction.id):
             await Article.update({counter: counter - 1}).where(Article.id == article_id)
     row = await Article.select(counter).where(Article.id == article_id).first()
     return {kind: on, "count": row[COUNTERS[kind]]}

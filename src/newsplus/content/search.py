@@ -5,7 +5,7 @@ trigram tokenizer scans for queries under three characters). So each article's t
 tokens — every pair of neighbouring CJK characters, the last character of each CJK run, and whole
 words of other scripts — indexed by FTS5 on SQLite (kept in step by triggers) and by a GIN index on
 ``to_tsvector('simple', …)`` on PostgreSQL. A query becomes the AND of its own tokens (a lone character
-or a Latin word as a prefix), and the plain text is checked for the exact substring, so results are
+or a Latin word as a prefix), and the plain text (stored lowercased) is checked for the exact substring, so results are
 exact and the index does the finding.
 """
 
@@ -16,8 +16,9 @@ import re
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine import engine_finder
 
-_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+|[^\W_]+", re.UNICODE)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_CJK_RANGES = "\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_RUN = re.compile(f"[{_CJK_RANGES}]+|[^\\W_{_CJK_RANGES}]+", re.UNICODE)
+_CJK = re.compile(f"[{_CJK_RANGES}]")
 MAX_QUERY = 50
 
 
@@ -66,13 +67,13 @@ def match_clause(query: str) -> WhereRaw | None:
     if is_postgres():
         return WhereRaw(
             "to_tsvector('simple', content_article.search_tokens) @@ to_tsquery('simple', {})"
-            " AND strpos(lower(content_article.search_text), {}) > 0",
+            " AND strpos(content_article.search_text, {}) > 0",
             _tsquery(terms),
             query.lower(),
         )
     return WhereRaw(
         "content_article.id IN (SELECT rowid FROM content_search WHERE content_search MATCH {})"
-        " AND instr(lower(content_article.search_text), {}) > 0",
+        " AND instr(content_article.search_text, {}) > 0",
         _fts5(terms),
         query.lower(),
     )
