@@ -4,8 +4,9 @@ This module is the public facade plugins import; everything else is internal and
 """
 
 from newsplus.app import create_app
+from newsplus.content.articles import create_article
 from newsplus.content.distribution import DistributionChannel
-from newsplus.content.schemas import FeedItem
+from newsplus.content.schemas import ArticleIn, FeedItem
 from newsplus.db import create_index, transaction
 from newsplus.districts.scope import (
     CurrentDistrict,
@@ -37,6 +38,7 @@ from newsplus.version import __version__
 from newsplus.web.render import page, translator_for
 
 __all__ = [
+    "ArticleIn",
     "Channel",
     "Conflict",
     "CurrentDistrict",
@@ -68,6 +70,7 @@ __all__ = [
     "all_districts",
     "anyone",
     "create_app",
+    "create_article",
     "create_index",
     "current_district",
     "deliver",
