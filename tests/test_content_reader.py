@@ -548,7 +548,14 @@ def test_my_favourites_lists_live_articles_newest_first(newsplus_app) -> None:
 
         kept = client.get("/api/v1/me/favourites", headers=headers(resident)).json()
         assert ids(kept) == [b, c, a]
-        assert kept[0] == {"id": b, "title": "收藏b", "url": f"/articles/{b}", "summary": "摘要b"}
+        assert kept[0] | {"published_at": None} == {
+            "id": b,
+            "title": "收藏b",
+            "url": f"/articles/{b}",
+            "summary": "摘要b",
+            "published_at": None,
+        }
+        assert kept[0]["published_at"].endswith("Z")
 
         desk.unpublish(c)
         assert ids(client.get("/api/v1/me/favourites", headers=headers(resident)).json()) == [b, a]
@@ -1059,3 +1066,74 @@ async def test_a_publish_on_one_worker_reaches_another_within_the_check_interval
         await asyncio.sleep(0.3)
         assert await feed_of(second) == [early]
         assert (await second.get(f"/api/v1/articles/{later}")).status_code == 404
+
+
+def test_reader_actions_do_not_empty_every_workers_cache(newsplus_app) -> None:
+    from newsplus.content.tables import ContentVersion
+
+    async def version() -> int:
+        row = await ContentVersion.select(ContentVersion.version).first()
+        return row["version"]
+
+    with TestClient(newsplus_app()) as client:
+        desk = Desk(client)
+        desk.channel("news")
+        article_id = desk.article("稳定的缓存")
+        resident = login_resident(client)
+        before = call(client, version)
+        assert client.post(f"/api/v1/articles/{article_id}/like", headers=headers(resident)).status_code == 200
+        assert client.post(f"/api/v1/articles/{article_id}/favourite", headers=headers(resident)).status_code == 200
+        comment(client, resident, article_id, "说得好")
+        assert call(client, version) == before
+
+
+async def test_two_moderators_approving_at_once_count_the_comment_once(newsplus_app) -> None:
+    import asyncio
+
+    from newsplus.content import reader
+    from newsplus.content.tables import Article, Comment
+    from newsplus.errors import Conflict
+    from newsplus.users.access import CurrentUser
+
+    app = newsplus_app()
+    with TestClient(app) as client:
+        desk = Desk(client)
+        desk.channel("news")
+        article_id = desk.article("有人评论")
+        resident = login_resident(client)
+        assert comment(client, resident, article_id, "第一条").status_code == 201
+    async with running(newsplus_app()) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            [row] = await Comment.select(Comment.id)
+            moderator = CurrentUser(id=1, kind="staff", display_name="m")
+            outcomes = await asyncio.gather(
+                reader.moderate(newsplus, moderator, row["id"], "approve"),
+                reader.moderate(newsplus, moderator, row["id"], "approve"),
+                return_exceptions=True,
+            )
+            assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "str"]
+            assert any(isinstance(o, Conflict) for o in outcomes)
+            counted = await Article.select(Article.comment_count).where(Article.id == article_id).first()
+            assert counted["comment_count"] == 1
+
+
+def test_odd_media_paths_and_non_mp4_video_containers_are_refused(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        editor = login_staff(client, "editor", roles=("editor",))
+        assert client.get("/media/default/" + "a" * 5000 + ".jpg").status_code == 404
+        assert client.get("/media/default/2026/11/short.jpg").status_code == 404
+        heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+        assert upload(client, editor, "photo.heic", heic, "image/heic").status_code == 415
+        mp4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 64
+        stored = upload(client, editor, "clip.mp4", mp4, "video/mp4")
+        assert stored.status_code == 201 and stored.json()["type"] == "video/mp4"
+        served = client.get(stored.json()["url"])
+        assert served.status_code == 200 and served.headers["content-type"].startswith("video/mp4")
+
+
+def test_a_search_of_many_lone_letters_is_cut_to_its_meaningful_terms() -> None:
+    from newsplus.content.search import MAX_TERMS, query_terms
+
+    assert query_terms("a b c d e f g h") == [("a", True)]
+    assert query_terms("x 社保") == [("社保", False)]
+    assert len(query_terms("社保 医疗 教育 就业 住房 交通 养老 救助 助残 殡葬 户籍 证照 缴费 出行")) == MAX_TERMS

@@ -361,7 +361,13 @@ async def test_two_reviewers_approving_the_same_step_at_once_pass_it_once(newspl
     from newsplus.users.accounts import create_staff
 
     def person(user_id: int, role: str) -> CurrentUser:
-        return CurrentUser(id=user_id, kind="staff", display_name=str(user_id), roles=frozenset({role}))
+        return CurrentUser(
+            id=user_id,
+            kind="staff",
+            display_name=str(user_id),
+            roles=frozenset({role}),
+            district_roles=frozenset({role}),
+        )
 
     async with running(newsplus_app()) as newsplus:
         with district_scope(newsplus.districts.primary):
@@ -431,3 +437,73 @@ def test_render_feed_item_lets_a_plugin_draw_its_own_cards_and_leaves_the_rest_t
         assert '<div class="note-card">📌 便签稿件</div>' in home
         assert "普通稿件</strong>" in home and '<div class="note-card">📌 普通稿件' not in home
         assert client.get("/api/v1/feed").json()["items"][1]["source"] == "notes"
+
+
+def test_a_role_held_only_within_a_department_does_not_pass_a_district_step(newsplus_app) -> None:
+    from newsplus.users.accounts import create_department
+    from newsplus.users.tables import Grant
+
+    with TestClient(newsplus_app()) as client:
+        desk = Desk(client)
+        article = desk.draft()
+        desk.act(desk.editor, article, "submit")
+        desk.act(desk.first, article, "approve")
+        desk.act(desk.second, article, "approve")
+        # A reviewer who is chief editor of one street's own page only.
+        street = call(client, create_department, "回龙观街道", "street")
+        local = bearer(login_staff(client, "local", roles=("reviewer",)))
+        local_id = call(client, _user_id, "local")
+
+        async def grant_locally() -> None:
+            await Grant(user=local_id, role="chief_editor", department=street).save()
+
+        call(client, grant_locally)
+        refused = desk.act(local, article, "approve")
+        assert refused["status_code"] == 403 and "终审" in refused["detail"]
+        assert desk.act(desk.chief, article, "approve")["status"] == "published"
+
+
+def test_whoever_rewrote_an_article_does_not_review_it(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        desk = Desk(client)
+        article = desk.draft()
+        # The first reviewer (who may also edit) rewrites the editor's draft before it is submitted.
+        fixed = {"title": "天通苑垃圾清运完成", "channel": "news", "body": "<p>改写</p>", "revision": 1}
+        assert client.put(f"/api/v1/content/articles/{article}", json=fixed, headers=desk.first).status_code == 200
+        desk.act(desk.editor, article, "submit")
+        refused = desk.act(desk.first, article, "approve")
+        assert refused["status_code"] == 403 and refused["detail"] == "Authors do not review their own articles"
+        assert desk.act(desk.second, article, "approve")["status"] == "submitted"
+
+
+async def test_two_saves_of_one_revision_at_once_keep_one_and_refuse_the_other(newsplus_app) -> None:
+    import asyncio
+
+    from newsplus.content.articles import create_article, update_article
+    from newsplus.content.channels import save_channel
+    from newsplus.content.schemas import ArticleIn, ChannelIn
+    from newsplus.districts.scope import district_scope
+    from newsplus.errors import Conflict
+    from newsplus.testing import running
+    from newsplus.users.access import CurrentUser
+    from newsplus.users.accounts import create_staff
+
+    async with running(newsplus_app()) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            writer = CurrentUser(
+                id=await create_staff(newsplus, "w", "correct-horse-battery", roles=("editor",)),
+                kind="staff",
+                display_name="w",
+            )
+            await save_channel(newsplus, ChannelIn(slug="news", name="要闻"))
+            article = await create_article(newsplus, writer, ArticleIn(title="初稿", channel="news"))
+            outcomes = await asyncio.gather(
+                update_article(newsplus, writer, article, ArticleIn(title="甲改", channel="news", revision=1)),
+                update_article(newsplus, writer, article, ArticleIn(title="乙改", channel="news", revision=1)),
+                return_exceptions=True,
+            )
+            assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "int"]
+            assert any(isinstance(o, Conflict) for o in outcomes)
+            from newsplus.content.tables import Revision
+
+            assert await Revision.count().where(Revision.article == article) == 2

@@ -50,6 +50,7 @@ def make_settings(database_url: str, plugins: Sequence[str] = (), settings: dict
     plugin_tables = raw.pop("plugins", {})
     # Tests deliver events and run jobs by hand (deliver_pending, run_due) unless they ask for the loops.
     plugin_tables.setdefault("events", {}).setdefault("background", False)
+    plugin_tables.setdefault("content", {}).setdefault("view_flush_seconds", 0)
     raw["plugins"] = {"enabled": list(plugins), **plugin_tables}
     return settings_from_dict(raw, environ={})
 

@@ -163,9 +163,18 @@ async def update_article(newsplus: Newsplus, user: CurrentUser, article_id: int,
             )
         number = row["revision"] + 1
         status = "draft" if row["status"] == "unpublished" else row["status"]
-        await Article.update(
-            {**values, Article.revision: number, Article.status: status, Article.updated_at: now()}
-        ).where(Article.id == article_id)
+        saved = await (
+            Article.update({**values, Article.revision: number, Article.status: status, Article.updated_at: now()})
+            .where(
+                (Article.id == article_id) & (Article.revision == row["revision"]) & (Article.status == row["status"])
+            )
+            .returning(Article.id)
+        )
+        if not saved:  # another save or a workflow step got there first
+            raise Conflict(
+                "Someone saved this article since you opened it (revision {current}); reload to see their changes",
+                current=row["revision"] + 1,
+            )
         await _record(article_id, number, user.id, values, data.note)
         await _set_tags(article_id, tags)
         if status != row["status"]:

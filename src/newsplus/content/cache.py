@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
 MAX_ENTRIES = 5000
-MAX_AGE_SECONDS = 300.0
+MAX_AGE_SECONDS = 60.0
 
 
 class ContentCache:
@@ -67,10 +67,16 @@ class ContentCache:
             return entry[3]
         self.misses += 1
         value, valid_until = await build()
+        if value is None:  # a miss is not kept: unknown ids must not push real entries out
+            return None
         self._entries[slot] = (version, valid_until, moment, value)
         if len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
         return value
+
+    def drop(self, key: Any) -> None:
+        """Forget one entry of the current district in this worker (its own writes show at once)."""
+        self._entries.pop((current_district().id, key), None)
 
     def forget(self, district_id: int) -> None:
         """Make the next read ask the database for the version (after this worker committed a change)."""

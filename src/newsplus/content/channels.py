@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from newsplus import db
 from newsplus.clock import now
 from newsplus.content.cache import changes, content_cache
 from newsplus.content.schemas import ChannelIn
@@ -112,15 +113,24 @@ async def save_channel(newsplus: Newsplus, data: ChannelIn, channel_id: int | No
     taken = Channel.exists().where(Channel.slug == data.slug)
     if channel_id is not None:
         taken = taken.where(Channel.id != channel_id)
+    try:
+        return await _write_channel(newsplus, values, taken, data.slug, channel_id)
+    except Exception as exc:
+        if db.is_unique_violation(exc):  # the same slug saved by someone else at the same moment
+            raise Conflict("The slug {slug} is taken", slug=data.slug, extra={"field": "slug"}) from None
+        raise
+
+
+async def _write_channel(newsplus: Newsplus, values: dict, taken: Any, slug: str, channel_id: int | None) -> int:
     async with changes(newsplus):
         if await taken:
-            raise Conflict("The slug {slug} is taken", slug=data.slug, extra={"field": "slug"})
+            raise Conflict("The slug {slug} is taken", slug=slug, extra={"field": "slug"})
         if channel_id is None:
             row = Channel(**{c._meta.name: v for c, v in values.items()})
             await row.save()
             return row.id
         if not await Channel.update(values).where(Channel.id == channel_id).returning(Channel.id):
-            raise NotFound("No such channel: {slug}", slug=data.slug)
+            raise NotFound("No such channel: {slug}", slug=slug)
         return channel_id
 
 

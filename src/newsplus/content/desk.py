@@ -36,12 +36,14 @@ async def awaiting_review(newsplus: Any, user: Any) -> list[dict[str, Any]]:
         .limit(300)
     )
     distinct = newsplus.plugin_settings["content"].distinct_reviewers
+    ids = [r["id"] for r in rows]
+    passed, writers = (await workflow.passed_by(ids), await workflow.writers_of(ids)) if distinct else ({}, {})
     waiting = []
     for row in rows:
         step = workflow.chain_of(newsplus, row)[row["review_step"]]
-        if not workflow.holds(user, step.role):
+        if not user.holds(step.role):
             continue
-        if distinct and (row["author"] == user.id or user.id in await workflow.passed_by(row["id"])):
+        if distinct and (row["author"] == user.id or user.id in passed[row["id"]] or user.id in writers[row["id"]]):
             continue
         waiting.append({**row, "step": step.name})
     return waiting

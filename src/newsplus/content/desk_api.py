@@ -130,7 +130,9 @@ async def upload(
     upload = data.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidInput("Choose a file", extra={"field": "file"})
-    row = await media.store_upload(newsplus, await upload.read(), upload.filename, user_id=request.user.id)
+    row = await media.store_upload(
+        newsplus, await media.read_upload(newsplus, upload), upload.filename, user_id=request.user.id
+    )
     return {"id": row.id, "url": media.url_of(row.path), "thumb": media.url_of(row.thumb), "type": row.content_type}
 
 

@@ -35,13 +35,15 @@ ACTIONS = {
 }
 
 
-def _local(value: str, zone: ZoneInfo, field: str) -> datetime | None:
+def parse_local_time(value: str, zone: ZoneInfo, field: str) -> datetime | None:
+    """A desk form's date and time: in the site's zone unless it names its own offset; empty for none."""
     if not value.strip():
         return None
     try:
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=zone).astimezone(UTC)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput("Please give a date and time", extra={"field": field}) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def _ids(value: str, field: str) -> list[int]:
@@ -69,8 +71,8 @@ def article_from_form(form: Any, zone: ZoneInfo) -> ArticleIn:
             gallery=_ids(form.get("gallery", ""), "gallery"),
             tags=[t for t in form.get("tags", "").replace("，", ",").split(",") if t.strip()],
             street=int(street) if street else None,
-            go_live_at=_local(form.get("go_live_at", ""), zone, "go_live_at"),
-            expire_at=_local(form.get("expire_at", ""), zone, "expire_at"),
+            go_live_at=parse_local_time(form.get("go_live_at", ""), zone, "go_live_at"),
+            expire_at=parse_local_time(form.get("expire_at", ""), zone, "expire_at"),
             allow_comments=form.get("allow_comments") == "1",
             targets=form.getall("targets", []) if hasattr(form, "getall") else [],
             revision=int(form.get("revision") or 0),

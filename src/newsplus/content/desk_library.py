@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,7 @@ from litestar.response import Redirect, Response, Template
 
 from newsplus.content import media, organise, reader
 from newsplus.content.channels import channel_tree, parse_chain, save_channel
+from newsplus.content.desk_articles import parse_local_time
 from newsplus.content.schemas import ChannelIn, PinIn, TopicIn
 from newsplus.content.tables import Topic
 from newsplus.errors import DomainError, InvalidInput, NotFound
@@ -27,15 +27,6 @@ ARRANGE = requires("content.arrange")
 def _message(request: Request, error: Exception) -> str:
     _ = translator_for(request)
     return _(error.detail, **error.params) if isinstance(error, DomainError) else _("The request data is invalid")
-
-
-def _local(value: str, zone: ZoneInfo, field: str) -> datetime | None:
-    if not value.strip():
-        return None
-    try:
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=zone).astimezone(UTC)
-    except ValueError:
-        raise InvalidInput("Please give a date and time", extra={"field": field}) from None
 
 
 @get("/desk/content/media", guards=[EDIT])
@@ -56,7 +47,11 @@ async def upload_page(request: Request, newsplus: NewsplusDep) -> Response[Any]:
         if upload is None or not hasattr(upload, "read"):
             raise InvalidInput("Choose a file", extra={"field": "file"})
         await media.store_upload(
-            newsplus, await upload.read(), upload.filename, user_id=request.user.id, alt=form.get("alt", "")
+            newsplus,
+            await media.read_upload(newsplus, upload),
+            upload.filename,
+            user_id=request.user.id,
+            alt=form.get("alt", ""),
         )
     except DomainError as error:
         return await page(
@@ -153,8 +148,8 @@ async def pin_form(request: Request, newsplus: NewsplusDep) -> Response[Any]:
                 topic=form.get("topic", ""),
                 channel=form.get("channel", ""),
                 rank=int(form.get("rank") or 0),
-                go_live_at=_local(form.get("go_live_at", ""), zone, "go_live_at"),
-                pinned_until=_local(form.get("pinned_until", ""), zone, "pinned_until"),
+                go_live_at=parse_local_time(form.get("go_live_at", ""), zone, "go_live_at"),
+                pinned_until=parse_local_time(form.get("pinned_until", ""), zone, "pinned_until"),
             )
             await organise.add_pin(newsplus, request.user, data)
     except (DomainError, ValueError) as error:
@@ -195,8 +190,8 @@ def _topic_from_form(form: Any, zone: ZoneInfo) -> TopicIn:
         title=form.get("title", ""),
         intro=form.get("intro", ""),
         cover=int(cover) if cover else None,
-        go_live_at=_local(form.get("go_live_at", ""), zone, "go_live_at"),
-        expire_at=_local(form.get("expire_at", ""), zone, "expire_at"),
+        go_live_at=parse_local_time(form.get("go_live_at", ""), zone, "go_live_at"),
+        expire_at=parse_local_time(form.get("expire_at", ""), zone, "expire_at"),
         items=items,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -19,7 +19,7 @@ from piccolo.query.functions.aggregate import Min
 from newsplus.clock import now
 from newsplus.content import search
 from newsplus.content.cache import content_cache
-from newsplus.content.channels import ChannelNode, channel_by_slug, channel_tree, followed
+from newsplus.content.channels import SLUG, ChannelNode, channel_by_slug, channel_tree, followed
 from newsplus.content.media import url_of
 from newsplus.content.sanitize import summary_of
 from newsplus.content.schemas import ArticleView, Feed, FeedItem
@@ -333,7 +333,44 @@ async def article(newsplus: Newsplus, article_id: int) -> ArticleView:
     view = await content_cache(newsplus).get(("article", article_id), build)
     if view is None:
         raise NotFound("No such article")
-    return view
+    return await with_counts(newsplus, view)
+
+
+COUNTS_SECONDS = 5
+
+
+async def with_counts(newsplus: Newsplus, view: ArticleView) -> ArticleView:
+    """The view with its likes, favourites, shares, comments and views as of the last few seconds.
+
+    Counters change too often to move the content version (that would empty every cache), so they are
+    cached apart for a few seconds; the worker that took a like drops its entry at once.
+    """
+
+    async def build() -> tuple[dict[str, int] | None, datetime | None]:
+        row = (
+            await Article.select(
+                Article.view_count,
+                Article.like_count,
+                Article.favourite_count,
+                Article.share_count,
+                Article.comment_count,
+            )
+            .where(Article.id == view.id)
+            .first()
+        )
+        return row, now() + timedelta(seconds=COUNTS_SECONDS)
+
+    counts = await content_cache(newsplus).get(("counts", view.id), build)
+    if counts is None:
+        return view
+    return msgspec.structs.replace(
+        view,
+        views=counts["view_count"],
+        likes=counts["like_count"],
+        favourites=counts["favourite_count"],
+        shares=counts["share_count"],
+        comments=counts["comment_count"],
+    )
 
 
 async def _related(
@@ -371,6 +408,8 @@ async def reader_state(user: CurrentUser | None, article_id: int) -> tuple[bool,
 
 async def topic(newsplus: Newsplus, slug: str) -> dict[str, Any]:
     """A live topic with its items by section, in order (cached)."""
+    if not SLUG.match(slug):
+        raise NotFound("No such topic")
 
     async def build() -> tuple[dict[str, Any] | None, datetime | None]:
         row = (

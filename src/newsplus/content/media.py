@@ -6,7 +6,7 @@ import asyncio
 import io
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
 MAX_PIXELS = 60_000_000
+MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash", b"M4V "}
 URL_PREFIX = "/media/"
 
 
@@ -32,7 +33,7 @@ def sniff(data: bytes) -> str | None:
         return "image/gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    if data[4:8] == b"ftyp":
+    if data[4:8] == b"ftyp" and data[8:12] in MP4_BRANDS:
         return "video/mp4"
     return None
 
@@ -66,11 +67,26 @@ def _reencode(data: bytes, max_side: int, thumb_side: int) -> tuple[bytes, bytes
     return out.getvalue(), thumb_out.getvalue(), ext, image.width, image.height
 
 
+def check_size(newsplus: Newsplus, size: int) -> None:
+    """Refuse an upload over ``max_upload_mb`` before it is read into memory."""
+    limit = newsplus.plugin_settings["content"].max_upload_mb
+    if size > limit * 1024 * 1024:
+        raise PayloadTooLarge("Files may be at most {mb} MB", mb=limit)
+
+
+async def read_upload(newsplus: Newsplus, upload: Any) -> bytes:
+    """The bytes of a multipart upload, its size checked first (litestar spools large ones to disk)."""
+    file = upload.file
+    file.seek(0, 2)
+    check_size(newsplus, file.tell())
+    file.seek(0)
+    return await upload.read()
+
+
 async def store_upload(newsplus: Newsplus, data: bytes, name: str, *, user_id: int | None, alt: str = "") -> Media:
     """Check, re-encode and store an upload; return its library row."""
     settings = newsplus.plugin_settings["content"]
-    if len(data) > settings.max_upload_mb * 1024 * 1024:
-        raise PayloadTooLarge("Files may be at most {mb} MB", mb=settings.max_upload_mb)
+    check_size(newsplus, len(data))
     if not data:
         raise InvalidInput("The file is empty", extra={"field": "file"})
     content_type = sniff(data)

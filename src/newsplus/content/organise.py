@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from newsplus import db
 from newsplus.clock import now
 from newsplus.content.cache import changes
 from newsplus.content.channels import SLUG, channel_by_slug
@@ -60,9 +61,20 @@ async def save_topic(newsplus: Newsplus, data: TopicIn, topic_id: int | None = N
     taken = Topic.exists().where(Topic.slug == data.slug)
     if topic_id is not None:
         taken = taken.where(Topic.id != topic_id)
+    try:
+        return await _write_topic(newsplus, values, taken, data.slug, topic_id, items)
+    except Exception as exc:
+        if db.is_unique_violation(exc):  # the same slug saved by someone else at the same moment
+            raise Conflict("The slug {slug} is taken", slug=data.slug, extra={"field": "slug"}) from None
+        raise
+
+
+async def _write_topic(
+    newsplus: Newsplus, values: dict, taken: Any, slug: str, topic_id: int | None, items: list[tuple[int, str]]
+) -> int:
     async with changes(newsplus):
         if await taken:
-            raise Conflict("The slug {slug} is taken", slug=data.slug, extra={"field": "slug"})
+            raise Conflict("The slug {slug} is taken", slug=slug, extra={"field": "slug"})
         if topic_id is None:
             row = Topic(**{c._meta.name: v for c, v in values.items()}, created_at=now())
             await row.save()

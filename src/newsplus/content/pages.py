@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
+import re
 from typing import Any
 
 import msgspec
@@ -129,18 +129,13 @@ async def search_page(
 
 
 @get("/me/favourites", guards=[signed_in])
-async def favourites_page(request: Request, newsplus: NewsplusDep) -> Template:
+async def favourites_page(request: Request) -> Template:
     """The articles a resident kept."""
-    items: list[Any] = []
-    for article_id in await reader.favourites(request.user):
-        try:
-            items.append(await feed.article(newsplus, article_id))
-        except NotFound:
-            continue
-    return await page(request, "content/favourites.html", items=items)
+    return await page(request, "content/favourites.html", items=await reader.favourites(request.user))
 
 
 ATOM = "application/atom+xml; charset=utf-8"
+STORED = re.compile(r"^\d{4}/\d{2}/[A-Za-z0-9_-]{16}(_t)?\.(jpg|png|mp4)$")
 
 
 @get("/feed.atom", guards=[anyone], media_type=ATOM)
@@ -170,15 +165,10 @@ def _atom_builder(newsplus: Any, slug: str):
 @get("/media/{path:path}", guards=[anyone], include_in_schema=False)
 async def media_file(newsplus: NewsplusDep, path: FromPath[str]) -> File:
     """A file of this district's media library."""
-    relative = Path(path.lstrip("/"))
-    if (
-        relative.is_absolute()
-        or ".." in relative.parts
-        or not relative.parts
-        or relative.parts[0] != current_district().slug
-    ):
+    parts = path.strip("/").split("/")
+    if len(parts) != 4 or parts[0] != current_district().slug or not STORED.match("/".join(parts[1:])):
         raise NotFound("No such file")
-    full = media_root(newsplus) / relative
+    full = media_root(newsplus).joinpath(*parts)
     if not full.is_file():
         raise NotFound("No such file")
     return File(

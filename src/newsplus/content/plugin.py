@@ -228,12 +228,12 @@ def extra_template_vars(request: Request, template: str):
 
 @hookimpl
 def startup(newsplus: Newsplus):
-    """Write counted views every few seconds (when background work runs in this process)."""
-    if not newsplus.plugin_settings["events"].background:
+    """Write counted views every few seconds: every process that serves readers counts its own."""
+    every = newsplus.plugin_settings["content"].view_flush_seconds
+    if every <= 0:
         return None
 
     async def flush_forever() -> None:
-        every = newsplus.plugin_settings["content"].view_flush_seconds
         while True:
             await asyncio.sleep(every)
             try:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsplus import db
 from newsplus.clock import now
-from newsplus.content.cache import changes
+from newsplus.content.cache import content_cache
 from newsplus.content.feed import article
 from newsplus.content.tables import Article, Comment, DailyReach, Reaction
 from newsplus.districts.scope import current_district, district_scope
@@ -56,15 +56,19 @@ class ViewCounter:
         self.pending[(current_district(), article_id, channel_id)] += 1
 
     async def flush(self, newsplus: Newsplus) -> int:
-        """Write the counted views; return how many."""
+        """Write the counted views, one transaction per district; return how many."""
         pending, self.pending = self.pending, Counter()
+        by_district: dict[CurrentDistrict, list[tuple[int, int, int]]] = {}
         for (district, article_id, channel_id), amount in pending.items():
+            by_district.setdefault(district, []).append((article_id, channel_id, amount))
+        for district, counts in by_district.items():
             with district_scope(district):
                 async with db.transaction():
-                    await Article.update(
-                        {Article.view_count: Article.view_count + amount}, use_auto_update=False
-                    ).where(Article.id == article_id)
-                    await add_reach(newsplus, article_id, channel_id, "view", amount)
+                    for article_id, channel_id, amount in counts:
+                        await Article.update(
+                            {Article.view_count: Article.view_count + amount}, use_auto_update=False
+                        ).where(Article.id == article_id)
+                        await add_reach(newsplus, article_id, channel_id, "view", amount)
         return sum(pending.values())
 
 
@@ -75,9 +79,13 @@ def view_counter(newsplus: Newsplus) -> ViewCounter:
 
 async def react(newsplus: Newsplus, user: CurrentUser, article_id: int, kind: str, on: bool) -> dict[str, Any]:
     """Like or favourite (or take it back); saying the same twice changes nothing. Return the new state."""
-    view = await article(newsplus, article_id)
     counter = getattr(Article, COUNTERS[kind])
-    async with changes(newsplus):
+    if on:
+        channel_id = (await article(newsplus, article_id)).channel_id
+    elif not await Article.exists().where(Article.id == article_id):  # taking back works on expired ones too
+        raise NotFound("No such article")
+    # Counters do not move the content version: a like must not empty every worker's cache.
+    async with db.transaction():
         where = (Reaction.article == article_id) & (Reaction.user == user.id) & (Reaction.kind == kind)
         if on:  # a second tap (even at the same moment) inserts nothing and counts nothing
             made = await Reaction.insert(
@@ -85,9 +93,10 @@ async def react(newsplus: Newsplus, user: CurrentUser, article_id: int, kind: st
             ).on_conflict(action="DO NOTHING")
             if made:
                 await Article.update({counter: counter + 1}).where(Article.id == article_id)
-                await add_reach(newsplus, article_id, view.channel_id, kind)
+                await add_reach(newsplus, article_id, channel_id, kind)
         elif await Reaction.delete().where(where).returning(Reaction.id):
             await Article.update({counter: counter - 1}).where(Article.id == article_id)
+    content_cache(newsplus).drop(("counts", article_id))
     row = await Article.select(counter).where(Article.id == article_id).first()
     return {kind: on, "count": row[COUNTERS[kind]]}
 
@@ -99,18 +108,31 @@ async def share(newsplus: Newsplus, article_id: int) -> int:
         await Article.update({Article.share_count: Article.share_count + 1}).where(Article.id == article_id)
         await add_reach(newsplus, article_id, view.channel_id, "share")
         row = await Article.select(Article.share_count).where(Article.id == article_id).first()
+    content_cache(newsplus).drop(("counts", article_id))
     return row["share_count"]
 
 
-async def favourites(user: CurrentUser, limit: int = 50) -> list[int]:
-    """Ids of the articles a user favourited, newest first."""
+async def favourites(user: CurrentUser, limit: int = 50) -> list[dict[str, Any]]:
+    """The live articles a user favourited, most recently favourited first (one query)."""
+    moment, target = now(), Reaction.article
+    live = (
+        target.status.is_in(["published", "scheduled"])
+        & (target.published_at <= moment)
+        & (target.expire_at.is_null() | (target.expire_at > moment))
+    )
     rows = (
-        await Reaction.select(Reaction.article)
+        await Reaction.select(
+            Reaction.article.as_alias("id"),
+            Reaction.article.title.as_alias("title"),
+            Reaction.article.summary.as_alias("summary"),
+            Reaction.article.published_at.as_alias("published_at"),
+        )
         .where((Reaction.user == user.id) & (Reaction.kind == "favourite"))
+        .where(live)
         .order_by(Reaction.created_at, ascending=False)
         .limit(limit)
     )
-    return [r["article"] for r in rows]
+    return [dict(r, url=f"/articles/{r['id']}") for r in rows]
 
 
 def flagged_words(newsplus: Newsplus, text: str) -> list[str]:
@@ -131,13 +153,14 @@ async def post_comment(newsplus: Newsplus, user: CurrentUser, article_id: int, b
     words = flagged_words(newsplus, body)
     moderated = newsplus.plugin_settings["content"].comment_moderation == "all"
     status = "pending" if words or moderated else "approved"
-    async with changes(newsplus):
+    async with db.transaction():
         row = Comment(
             article=article_id, user=user.id, body=body, status=status, flagged=",".join(words)[:200], created_at=now()
         )
         await row.save()
         if status == "approved":
             await _count_comment(newsplus, article_id, view.channel_id)
+    content_cache(newsplus).drop(("counts", article_id))
     return {"id": row.id, "status": status}
 
 
@@ -151,23 +174,30 @@ async def moderate(newsplus: Newsplus, user: CurrentUser, comment_id: int, decis
     status = {"approve": "approved", "reject": "rejected"}.get(decision)
     if status is None:
         raise InvalidInput("Approve or reject", extra={"field": "decision"})
-    async with changes(newsplus):
+    async with db.transaction():
         row = await Comment.select(Comment.article, Comment.status).where(Comment.id == comment_id).first()
         if row is None:
             raise NotFound("No such comment")
         if row["status"] != "pending":
             raise Conflict("This comment was already moderated")
-        await Comment.update(
-            {
-                Comment.status: status,
-                Comment.moderated_by: user.id,
-                Comment.moderated_at: now(),
-                Comment.reason: reason[:200],
-            }
-        ).where((Comment.id == comment_id) & (Comment.status == "pending"))
+        decided = (
+            await Comment.update(
+                {
+                    Comment.status: status,
+                    Comment.moderated_by: user.id,
+                    Comment.moderated_at: now(),
+                    Comment.reason: reason[:200],
+                }
+            )
+            .where((Comment.id == comment_id) & (Comment.status == "pending"))
+            .returning(Comment.id)
+        )
+        if not decided:  # another moderator decided first
+            raise Conflict("This comment was already moderated")
         if status == "approved":
             channel = await Article.select(Article.channel).where(Article.id == row["article"]).first()
             await _count_comment(newsplus, row["article"], channel["channel"] if channel else 0)
+    content_cache(newsplus).drop(("counts", row["article"]))
     return status
 
 

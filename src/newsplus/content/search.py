@@ -20,6 +20,7 @@ _CJK_RANGES = "\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _RUN = re.compile(f"[{_CJK_RANGES}]+|[^\\W_{_CJK_RANGES}]+", re.UNICODE)
 _CJK = re.compile(f"[{_CJK_RANGES}]")
 MAX_QUERY = 50
+MAX_TERMS = 12
 
 
 def tokens(text: str) -> str:
@@ -42,7 +43,10 @@ def query_terms(query: str) -> list[tuple[str, bool]]:
             terms.extend((run[i : i + 2], False) for i in range(len(run) - 1))
         else:
             terms.append((run, True))
-    return list(dict.fromkeys(terms))
+    unique = list(dict.fromkeys(terms))
+    # A lone Latin letter or digit next to other terms adds a wide prefix scan and little meaning.
+    meaningful = [t for t in unique if not (t[1] and len(t[0]) == 1 and not _CJK.match(t[0]))] or unique[:1]
+    return meaningful[:MAX_TERMS]
 
 
 def _fts5(terms: list[tuple[str, bool]]) -> str:

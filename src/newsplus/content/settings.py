@@ -37,3 +37,4 @@ class ContentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     change_check_seconds: float = 1.0
     """How often a worker asks whether another worker published something (the cache's staleness bound)."""
     view_flush_seconds: float = 5.0
+    """How often each worker writes the views it counted (0: never on its own; tests write by hand)."""

@@ -12,7 +12,7 @@ from newsplus.content.articles import EDITABLE, article_row
 from newsplus.content.cache import changes
 from newsplus.content.channels import channel_by_id, parse_chain
 from newsplus.content.settings import ReviewStep
-from newsplus.content.tables import Article, Transition
+from newsplus.content.tables import Article, Revision, Transition
 from newsplus.errors import Conflict, Forbidden, InvalidInput
 from newsplus.events.outbox import Event, publish
 from newsplus.users.tables import Grant, User
@@ -64,11 +64,6 @@ EVENTS = [ArticleSubmitted, ArticleRejected, ArticlePublished, ArticleUnpublishe
 def chain_of(newsplus: Newsplus, row: dict[str, Any]) -> tuple[ReviewStep, ...]:
     """The review chain an article in review follows (fixed when it was submitted)."""
     return parse_chain(newsplus, row["chain"])
-
-
-def holds(user: CurrentUser, role: str) -> bool:
-    """Whether a user holds a role district-wide (an admin holds every role)."""
-    return role in user.roles or "admin" in user.roles
 
 
 async def _move(row: dict[str, Any], to: str, actor: int | None, comment: str, step: str = "", **values: Any) -> None:
@@ -123,19 +118,42 @@ async def submit(newsplus: Newsplus, user: CurrentUser, article_id: int, comment
     return chain[0].name
 
 
-async def passed_by(article_id: int) -> set[int]:
-    """Who approved a step since the article was last submitted."""
+async def passed_by(article_ids: list[int]) -> dict[int, set[int]]:
+    """Who passed a step of each article since it was last submitted (one query for all)."""
     rows = (
-        await Transition.select(Transition.actor, Transition.to_status)
-        .where(Transition.article == article_id)
-        .order_by(Transition.id, ascending=False)
+        (
+            await Transition.select(Transition.article, Transition.actor, Transition.to_status)
+            .where(Transition.article.is_in(article_ids))
+            .order_by(Transition.article)
+            .order_by(Transition.id, ascending=False)
+        )
+        if article_ids
+        else []
     )
-    actors: set[int] = set()
+    passed: dict[int, set[int]] = {a: set() for a in article_ids}
+    closed: set[int] = set()
     for r in rows:
+        if r["article"] in closed:
+            continue
         if r["to_status"] != "submitted" or r["actor"] is None:
-            break
-        actors.add(r["actor"])
-    return actors
+            closed.add(r["article"])
+            continue
+        passed[r["article"]].add(r["actor"])
+    return passed
+
+
+async def writers_of(article_ids: list[int]) -> dict[int, set[int]]:
+    """Everyone who saved a revision of each article: none of them reviews it (四眼原则)."""
+    rows = (
+        await Revision.select(Revision.article, Revision.author).where(Revision.article.is_in(article_ids))
+        if article_ids
+        else []
+    )
+    writers: dict[int, set[int]] = {a: set() for a in article_ids}
+    for r in rows:
+        if r["author"] is not None:
+            writers[r["article"]].add(r["author"])
+    return writers
 
 
 async def _step_for(
@@ -147,12 +165,12 @@ async def _step_for(
     if expected is not None and expected != index:
         raise Conflict("This article has moved on to {step}; reload and look again", step=chain[index].name)
     step = chain[index]
-    if not holds(user, step.role):
+    if not user.holds(step.role):
         raise Forbidden("The step {step} is for the role {role}", step=step.name, role=step.role)
     if newsplus.plugin_settings["content"].distinct_reviewers:
-        if user.id == row["author"]:
+        if user.id == row["author"] or user.id in (await writers_of([row["id"]]))[row["id"]]:
             raise Forbidden("Authors do not review their own articles")
-        if user.id in await passed_by(row["id"]):
+        if user.id in (await passed_by([row["id"]]))[row["id"]]:
             raise Forbidden("Each step needs a different reviewer")
     return chain, index
 
@@ -276,19 +294,25 @@ async def run_schedule(newsplus: Newsplus) -> dict[str, int]:
     )
     done = {"published": 0, "unpublished": 0}
     for row in expired:
-        async with changes(newsplus):
-            await _move(row, "unpublished", None, "Expired")
-            await publish(newsplus, ArticleUnpublished(article_id=row["id"], title=row["title"], reason="expired"))
+        try:
+            async with changes(newsplus):
+                await _move(row, "unpublished", None, "Expired")
+                await publish(newsplus, ArticleUnpublished(article_id=row["id"], title=row["title"], reason="expired"))
+        except Conflict:  # an editor acted on it meanwhile; the next run sees its new state
+            continue
         done["unpublished"] += 1
     gone = {r["id"] for r in expired}
     for row in due:
         if row["id"] in gone:
             continue
-        async with changes(newsplus):
-            await _move(row, "published", None, "Went live at its scheduled time")
-            await publish(
-                newsplus, ArticlePublished(article_id=row["id"], title=row["title"], channel_id=row["channel"])
-            )
+        try:
+            async with changes(newsplus):
+                await _move(row, "published", None, "Went live at its scheduled time")
+                await publish(
+                    newsplus, ArticlePublished(article_id=row["id"], title=row["title"], channel_id=row["channel"])
+                )
+        except Conflict:
+            continue
         done["published"] += 1
     return done
 

@@ -30,6 +30,7 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
     street: int | None = None
     community: int | None = None
     roles: frozenset[str] = frozenset()
+    district_roles: frozenset[str] = frozenset()
     permissions: frozenset[str] = frozenset()
     departments: frozenset[int] = frozenset()
     department_permissions: dict[int, frozenset[str]] = {}
@@ -39,6 +40,10 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
     def is_staff(self) -> bool:
         """Staff sign in with a password and work in the desk."""
         return self.kind == "staff"
+
+    def holds(self, role: str) -> bool:
+        """Whether the user holds a role district-wide (not only within a department); admins hold every role."""
+        return role in self.district_roles or "admin" in self.district_roles
 
     def can(self, permission: str) -> bool:
         """Whether a role the user holds district-wide grants this permission."""

@@ -270,6 +270,7 @@ async def _with_grants(newsplus: Newsplus, row: dict, session_id: int) -> Curren
     return CurrentUser(
         **row,
         roles=frozenset(g["role"] for g in grants),
+        district_roles=frozenset(district_wide),
         permissions=newsplus.permissions_of(district_wide),
         session_id=session_id,
         departments=frozenset(by_department),

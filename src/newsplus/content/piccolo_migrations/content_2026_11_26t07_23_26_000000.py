@@ -17,6 +17,7 @@ async def forwards():
         create_index("content_article", ["district", "channel", "published_at", "id"]),
         create_index("content_article", ["district", "street", "published_at", "id"]),
         create_index("content_article", ["district", "status", "updated_at"]),
+        create_index("content_article", ["district", "expire_at"]),
         create_index("content_article", ["district", "author", "status"]),
         create_index("content_article_tag", ["district", "tag", "article"]),
         create_index("content_article_tag", ["article", "tag"], unique=True),
