@@ -43,7 +43,8 @@ async def tags_of(article_id: int) -> list[str]:
     return [r["tag"] for r in rows]
 
 
-def _aware(value: datetime | None, field: str) -> datetime | None:
+def require_zone(value: datetime | None, field: str) -> datetime | None:
+    """A time as given, refused when it has no time zone (a bare 08:00 could be UTC or Beijing)."""
     if value is not None and value.tzinfo is None:
         raise InvalidInput("Give the time with its zone (e.g. +08:00)", extra={"field": field})
     return value
@@ -69,7 +70,7 @@ async def _values(newsplus: Newsplus, data: ArticleIn) -> tuple[dict[Any, Any], 
         raise InvalidInput("A gallery needs at least one image", extra={"field": "gallery"})
     if data.street is not None and not await Department.exists().where(Department.id == data.street):
         raise InvalidInput("No such street", extra={"field": "street"})
-    go_live_at, expire_at = _aware(data.go_live_at, "go_live_at"), _aware(data.expire_at, "expire_at")
+    go_live_at, expire_at = require_zone(data.go_live_at, "go_live_at"), require_zone(data.expire_at, "expire_at")
     if go_live_at and expire_at and expire_at <= go_live_at:
         raise InvalidInput("It must expire after it goes live", extra={"field": "expire_at"})
     unknown = set(data.targets) - set(distribution_targets(newsplus))

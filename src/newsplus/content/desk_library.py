@@ -94,6 +94,17 @@ async def _arrange_context(newsplus: Any) -> dict[str, Any]:
     }
 
 
+async def _arrange_error(request: Request, newsplus: Any, error: Exception) -> Template:
+    """The channels page again, saying what was wrong with the form."""
+    return await page(
+        request,
+        "content/desk/arrange.html",
+        status_code=getattr(error, "status_code", 400),
+        error=_message(request, error),
+        **await _arrange_context(newsplus),
+    )
+
+
 @get("/desk/content/channels", guards=[ARRANGE])
 async def arrange_page(request: Request, newsplus: NewsplusDep) -> Template:
     """Channels, topics and pins in one place."""
@@ -123,13 +134,7 @@ async def channel_form(request: Request, newsplus: NewsplusDep) -> Response[Any]
         )
         await save_channel(newsplus, data, int(form["id"]) if form.get("id") else None)
     except (DomainError, ValueError) as error:
-        return await page(
-            request,
-            "content/desk/arrange.html",
-            status_code=getattr(error, "status_code", 400),
-            error=_message(request, error),
-            **await _arrange_context(newsplus),
-        )
+        return await _arrange_error(request, newsplus, error)
     return Redirect("/desk/content/channels", status_code=303)
 
 
@@ -153,13 +158,7 @@ async def pin_form(request: Request, newsplus: NewsplusDep) -> Response[Any]:
             )
             await organise.add_pin(newsplus, request.user, data)
     except (DomainError, ValueError) as error:
-        return await page(
-            request,
-            "content/desk/arrange.html",
-            status_code=getattr(error, "status_code", 400),
-            error=_message(request, error),
-            **await _arrange_context(newsplus),
-        )
+        return await _arrange_error(request, newsplus, error)
     return Redirect("/desk/content/channels", status_code=303)
 
 
@@ -208,13 +207,7 @@ async def topic_form(request: Request, newsplus: NewsplusDep) -> Response[Any]:
         else:
             topic_id = await organise.save_topic(newsplus, _topic_from_form(form, zone), topic_id)
     except (DomainError, ValueError) as error:
-        return await page(
-            request,
-            "content/desk/arrange.html",
-            status_code=getattr(error, "status_code", 400),
-            error=_message(request, error),
-            **await _arrange_context(newsplus),
-        )
+        return await _arrange_error(request, newsplus, error)
     return Redirect(f"/desk/content/topics/{topic_id}", status_code=303)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from newsplus import db
 from newsplus.clock import now
+from newsplus.content.articles import require_zone
 from newsplus.content.cache import changes
 from newsplus.content.channels import SLUG, channel_by_slug
 from newsplus.content.sanitize import clean_html
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
 PLANNING_STATUSES = ("proposed", "assigned", "in_progress", "done", "dropped")
 
 
-def _aware(value: datetime | None, field: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise InvalidInput("Give the time with its zone (e.g. +08:00)", extra={"field": field})
-    return value
-
-
 async def save_topic(newsplus: Newsplus, data: TopicIn, topic_id: int | None = None) -> int:
     """Create or change a topic and its ordered items; return its id."""
     if not SLUG.match(data.slug):
@@ -37,7 +32,7 @@ async def save_topic(newsplus: Newsplus, data: TopicIn, topic_id: int | None = N
     title = data.title.strip()
     if not title or len(title) > 200:
         raise InvalidInput("A title of 1 to 200 characters is required", extra={"field": "title"})
-    go_live_at, expire_at = _aware(data.go_live_at, "go_live_at"), _aware(data.expire_at, "expire_at")
+    go_live_at, expire_at = require_zone(data.go_live_at, "go_live_at"), require_zone(data.expire_at, "expire_at")
     if go_live_at and expire_at and expire_at <= go_live_at:
         raise InvalidInput("It must expire after it goes live", extra={"field": "expire_at"})
     try:
@@ -123,8 +118,8 @@ async def add_pin(newsplus: Newsplus, user: CurrentUser, data: PinIn) -> int:
     """Pin an article or a topic to the home feed or a channel's; return the pin's id."""
     if (data.article is None) == (not data.topic):
         raise InvalidInput("Pin either an article or a topic", extra={"field": "article"})
-    go_live_at = _aware(data.go_live_at, "go_live_at") or now()
-    until = _aware(data.pinned_until, "pinned_until")
+    go_live_at = require_zone(data.go_live_at, "go_live_at") or now()
+    until = require_zone(data.pinned_until, "pinned_until")
     if until is not None and until <= go_live_at:
         raise InvalidInput("The pin must end after it starts", extra={"field": "pinned_until"})
     channel = (await channel_by_slug(newsplus, data.channel)).id if data.channel else None
