@@ -4,8 +4,10 @@ This module is the public facade plugins import; everything else is internal and
 """
 
 from newsplus.app import create_app
+from newsplus.clock import frozen_clock, now
 from newsplus.content.articles import create_article
 from newsplus.content.distribution import DistributionChannel
+from newsplus.content.media import StoredFile, read_upload, store_file, url_of
 from newsplus.content.schemas import ArticleIn, FeedItem
 from newsplus.db import create_index, transaction
 from newsplus.districts.scope import (
@@ -62,6 +64,7 @@ __all__ = [
     "Permission",
     "RateLimited",
     "Role",
+    "StoredFile",
     "Settings",
     "SettingsError",
     "Unauthenticated",
@@ -70,6 +73,8 @@ __all__ = [
     "all_districts",
     "anyone",
     "create_app",
+    "frozen_clock",
+    "now",
     "create_article",
     "create_index",
     "current_district",
@@ -81,9 +86,12 @@ __all__ = [
     "load_settings",
     "page",
     "publish",
+    "read_upload",
     "requires",
     "signed_in",
+    "store_file",
     "staff",
     "transaction",
+    "url_of",
     "translator_for",
 ]

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from newsplus.clock import now
@@ -83,14 +84,27 @@ async def read_upload(newsplus: Newsplus, upload: Any) -> bytes:
     return await upload.read()
 
 
-async def store_upload(newsplus: Newsplus, data: bytes, name: str, *, user_id: int | None, alt: str = "") -> Media:
-    """Check, re-encode and store an upload; return its library row."""
+class StoredFile(msgspec.Struct, frozen=True, kw_only=True):
+    """A file written to the media store: where it is, its thumbnail, its type and size."""
+
+    path: str
+    thumb: str
+    content_type: str
+    size: int
+    width: int = 0
+    height: int = 0
+
+
+async def store_file(newsplus: Newsplus, data: bytes, *, images_only: bool = False) -> StoredFile:
+    """Check, re-encode (images) and write an upload under ``[site] media``; no library row is made."""
     settings = newsplus.plugin_settings["content"]
     check_size(newsplus, len(data))
     if not data:
         raise InvalidInput("The file is empty", extra={"field": "file"})
     content_type = sniff(data)
-    if content_type is None:
+    if content_type is None or (images_only and not content_type.startswith("image/")):
+        if images_only:
+            raise UnsupportedMediaType("Only JPEG, PNG, GIF and WebP images can be uploaded")
         raise UnsupportedMediaType("Only JPEG, PNG, GIF, WebP images and MP4 videos can be uploaded")
     folder = Path(current_district().slug) / now().strftime("%Y/%m")
     stem = secrets.token_urlsafe(12)
@@ -109,15 +123,23 @@ async def store_upload(newsplus: Newsplus, data: bytes, name: str, *, user_id: i
         body, ext = data, "mp4"
     path = str(folder / f"{stem}.{ext}")
     await asyncio.to_thread((root / path).write_bytes, body)
+    return StoredFile(
+        path=path, thumb=thumb_path, content_type=content_type, size=len(body), width=width, height=height
+    )
+
+
+async def store_upload(newsplus: Newsplus, data: bytes, name: str, *, user_id: int | None, alt: str = "") -> Media:
+    """Check, re-encode and store an upload in the media library; return its row."""
+    stored = await store_file(newsplus, data)
     row = Media(
-        kind=content_type.split("/")[0],
+        kind=stored.content_type.split("/")[0],
         name=(name or "")[:200],
-        path=path,
-        thumb=thumb_path,
-        content_type=content_type,
-        size=len(body),
-        width=width,
-        height=height,
+        path=stored.path,
+        thumb=stored.thumb,
+        content_type=stored.content_type,
+        size=stored.size,
+        width=stored.width,
+        height=stored.height,
         alt=alt[:200],
         uploaded_by=user_id,
         created_at=now(),

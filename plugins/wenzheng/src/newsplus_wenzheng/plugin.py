@@ -1,4 +1,145 @@
-"""The wenzheng plugin's hooks. It loads through its entry point; its features arrive with its own issue."""
+"""The 问政 plugin: inquiries from residents, dispatch to departments, deadlines, replies, rates, Open311."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from newsplus import Event, HomeTile, Job, MenuItem, Permission, Role, handles, hookimpl
+from newsplus.notifications.inbox import notify
+from newsplus.notifications.preferences import NotificationCategory
+from newsplus_wenzheng import api, desk, open311, pages
+from newsplus_wenzheng.deadlines import holders, run_deadlines
+from newsplus_wenzheng.settings import WenzhengSettings
+from newsplus_wenzheng.workflow import TOLD, InquiryChanged
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+    from newsplus import CurrentUser, Newsplus
 
 name = "wenzheng"
 requires_newsplus = ">=0.1,<0.2"
+
+
+@hookimpl
+def register_settings() -> dict[str, type]:
+    """``[plugins.wenzheng]``: categories, deadlines, holidays, Open311 keys, watch words."""
+    return {"wenzheng": WenzhengSettings}
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    """Inquiries, their history and photos, routing rules, reply templates."""
+    return ["newsplus_wenzheng.piccolo_app"]
+
+
+@hookimpl
+def register_routes(newsplus: Newsplus) -> list[Any]:
+    """The resident and desk API, the H5 and desk pages, Open311 GeoReport v2."""
+    return [api.router, *pages.ROUTES, *desk.ROUTES, open311.router]
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    """Dispatching, handling within a department, supervising."""
+    return [
+        Permission(name="wenzheng.dispatch", label="Accept, dispatch, merge and close inquiries; set routing rules"),
+        Permission(name="wenzheng.handle", label="Sign for, work on, reply to or return inquiries of a department"),
+        Permission(name="wenzheng.supervise", label="See every inquiry, escalations and rates"),
+    ]
+
+
+@hookimpl
+def register_roles() -> list[Role]:
+    """Dispatchers (派单员), department handlers (部门办理人) and supervisors (督办员)."""
+    return [
+        Role(name="dispatcher", permissions=("wenzheng.dispatch", "wenzheng.supervise")),
+        Role(name="department_handler", permissions=("wenzheng.handle",)),
+        Role(name="supervisor", label="督办员", permissions=("wenzheng.supervise",)),
+    ]
+
+
+@hookimpl
+def register_events() -> list[type[Event]]:
+    """Every step of an inquiry."""
+    return [InquiryChanged]
+
+
+@hookimpl
+def register_notification_categories() -> list[NotificationCategory]:
+    """Residents hear about their inquiries; staff about their queues."""
+    return [
+        NotificationCategory(name="wenzheng.progress", label="My inquiries", priority="high", sms="immediate"),
+        NotificationCategory(name="wenzheng.work", label="Inquiries to handle", priority="normal"),
+    ]
+
+
+@hookimpl
+def register_jobs() -> list[Job]:
+    """Reminders, escalations and closing unrated replies."""
+    return [
+        Job(
+            name="wenzheng.deadlines",
+            run=run_deadlines,
+            every=timedelta(minutes=5),
+            description="Remind before deadlines, escalate overdue inquiries, close unrated replies",
+        ),
+    ]
+
+
+@hookimpl
+@handles("wenzheng.*")
+def handle_event(event: Event, newsplus: Newsplus):
+    """Tell the resident, the department, the dispatchers or the supervisors, as the step requires."""
+    if isinstance(event, InquiryChanged):
+        return _tell(newsplus, event)
+    return None
+
+
+async def _tell(newsplus: Newsplus, event: InquiryChanged) -> None:
+    link = f"/wenzheng/{event.token}"
+    desk_link = f"/desk/wenzheng/{event.token}"
+    if event.user_id and event.action in TOLD:
+        await notify(
+            newsplus,
+            event.user_id,
+            f"您的问政「{event.title}」{TOLD[event.action]}",
+            link=link,
+            category="wenzheng.progress",
+        )
+    staff: dict[str, list[int]] = {}
+    if event.action == "submit":
+        staff["新问政"] = await holders("dispatcher")
+        if event.flagged:
+            staff[f"舆情预警（{event.flagged}）"] = await holders("dispatcher") + await holders("supervisor")
+    elif event.action in ("dispatch", "reopen"):
+        staff["新交办" if event.action == "dispatch" else "不满意，重新办理"] = await holders(
+            "department_handler", event.department_id
+        )
+    elif event.action == "return":
+        staff["退单"] = await holders("dispatcher")
+    elif event.action == "remind":
+        staff["催办"] = await holders("department_handler", event.department_id)
+    elif event.action == "escalate":
+        staff["督办"] = await holders("supervisor") + await holders("dispatcher")
+    for label, users in staff.items():
+        for user_id in dict.fromkeys(users):
+            await notify(newsplus, user_id, f"{label}：{event.title}", link=desk_link, category="wenzheng.work")
+
+
+@hookimpl
+def home_tiles(request: Request, user: CurrentUser | None) -> list[HomeTile]:
+    """问政 on the home page."""
+    return [HomeTile(title="问政", url="/wenzheng", summary="有问题，找政府", order=10)]
+
+
+@hookimpl
+def menu_items(request: Request, user: CurrentUser | None) -> list[MenuItem]:
+    """The 问政 tab; the dispatcher console, department queue and rates in the desk."""
+    return [
+        MenuItem(label="问政", url="/wenzheng", area="h5", icon="chat", order=200),
+        MenuItem(label="Dispatch", url="/desk/wenzheng", area="desk", order=300, permission="wenzheng.dispatch"),
+        MenuItem(label="My department's inquiries", url="/desk/wenzheng/queue", area="desk", order=310),
+        MenuItem(label="Rates", url="/desk/wenzheng/rates", area="desk", order=320, permission="wenzheng.supervise"),
+    ]

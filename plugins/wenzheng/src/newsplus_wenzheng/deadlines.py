@@ -1,0 +1,92 @@
+"""The deadline job: remind departments before a deadline (催办), escalate when it passes (督办), and close
+replies the resident never rated."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from newsplus import now, transaction
+from newsplus.users.tables import Grant
+from newsplus_wenzheng.tables import Inquiry, Step
+from newsplus_wenzheng.workflow import announce
+
+if TYPE_CHECKING:
+    from newsplus import Newsplus
+
+OPEN = ["dispatched", "signed", "in_progress"]
+
+
+async def holders(role: str, department: int | None = None) -> list[int]:
+    """Users holding a role (within a department, or district-wide)."""
+    where = Grant.role == role
+    where &= Grant.department.is_null() if department is None else (Grant.department == department)
+    return sorted({g["user"] for g in await Grant.select(Grant.user).where(where)})
+
+
+async def run_deadlines(newsplus: Newsplus) -> dict[str, int]:
+    """Remind, escalate and auto-close; each inquiry at most once per kind of step."""
+    settings = newsplus.plugin_settings["wenzheng"]
+    moment = now()
+    done = {"reminded": 0, "escalated": 0, "closed": 0}
+    soon = moment + timedelta(hours=settings.remind_hours)
+    for row in (
+        await Inquiry.select()
+        .where(
+            Inquiry.status.is_in(OPEN)
+            & (Inquiry.handle_due_at <= soon)
+            & (Inquiry.handle_due_at > moment)
+            & Inquiry.reminded_at.is_null()
+        )
+        .limit(500)
+    ):
+        if await _mark(newsplus, row, "remind", Inquiry.reminded_at, moment, "催办：临近办理时限"):
+            done["reminded"] += 1
+    for row in (
+        await Inquiry.select()
+        .where(Inquiry.status.is_in(OPEN) & (Inquiry.handle_due_at <= moment) & Inquiry.escalated_at.is_null())
+        .limit(500)
+    ):
+        if await _mark(newsplus, row, "escalate", Inquiry.escalated_at, moment, "督办：已超过办理时限"):
+            done["escalated"] += 1
+    stale = moment - timedelta(days=settings.rate_days)
+    for row in await Inquiry.select().where((Inquiry.status == "replied") & (Inquiry.replied_at <= stale)).limit(500):
+        async with transaction():
+            changed = (
+                await Inquiry.update({Inquiry.status: "closed", Inquiry.closed_at: moment})
+                .where((Inquiry.id == row["id"]) & (Inquiry.status == "replied"))
+                .returning(Inquiry.id)
+            )
+            if changed:
+                await Step(
+                    inquiry=row["id"],
+                    action="close",
+                    from_status="replied",
+                    to_status="closed",
+                    note="未在时限内评价，自动办结",
+                    created_at=moment,
+                ).save()
+                await announce(newsplus, {**row, "status": "closed"}, "close", None)
+                done["closed"] += 1
+    return done
+
+
+async def _mark(newsplus: Newsplus, row: dict, action: str, column: Any, moment: datetime, note: str) -> bool:
+    async with transaction():
+        changed = (
+            await Inquiry.update({column: moment})
+            .where((Inquiry.id == row["id"]) & column.is_null())
+            .returning(Inquiry.id)
+        )
+        if changed:
+            await Step(
+                inquiry=row["id"],
+                action=action,
+                from_status=row["status"],
+                to_status=row["status"],
+                department=row["department"],
+                note=note,
+                created_at=moment,
+            ).save()
+            await announce(newsplus, row, action, None)
+        return bool(changed)

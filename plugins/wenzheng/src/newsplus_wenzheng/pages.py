@@ -1,0 +1,3 @@
+"""Pages (below)."""
+
+ROUTES: list = []

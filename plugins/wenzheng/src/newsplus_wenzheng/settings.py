@@ -1,0 +1,51 @@
+"""Settings of the 问政 plugin: ``[plugins.wenzheng]``."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class CategorySetting(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A category residents choose (市容环卫, 供暖 …) with its deadlines in working days."""
+
+    code: str
+    name: str
+    response_days: int = 1
+    handle_days: int = 2
+    complex: bool = False
+    fields: tuple[dict[str, object], ...] = ()
+
+
+DEFAULT_CATEGORIES = (
+    CategorySetting(
+        code="sanitation", name="市容环卫", fields=({"name": "spot", "label": "具体位置", "type": "text"},)
+    ),
+    CategorySetting(code="heating", name="供暖供热"),
+    CategorySetting(code="traffic", name="交通出行"),
+    CategorySetting(code="property", name="物业管理"),
+    CategorySetting(code="noise", name="噪音扰民"),
+    CategorySetting(code="education", name="教育"),
+    CategorySetting(code="health", name="医疗卫生"),
+    CategorySetting(code="social_security", name="社保就业"),
+    CategorySetting(code="planning", name="规划建设", complex=True, handle_days=10),
+    CategorySetting(code="other", name="其他"),
+)
+
+
+class WenzhengSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Categories, deadlines, the working-day calendar, Open311 keys and the 舆情 watch list."""
+
+    categories: tuple[CategorySetting, ...] = DEFAULT_CATEGORIES
+    holidays: tuple[str, ...] = ()
+    """Dates (YYYY-MM-DD) that are not working days although they fall on a weekday."""
+    workdays: tuple[str, ...] = ()
+    """Dates (YYYY-MM-DD) that are working days although they fall on a weekend (调休)."""
+    remind_hours: int = 4
+    """How long before a deadline the department is reminded (催办)."""
+    rate_days: int = 7
+    """Days a resident has to rate a reply before the inquiry closes by itself."""
+    watch_words: tuple[str, ...] = ()
+    """舆情 watch: inquiries containing one of these are flagged and the dispatchers alerted."""
+    open311_keys: tuple[str, ...] = ()
+    """api_key values accepted for Open311 POST requests."""
+    max_photos: int = 6
