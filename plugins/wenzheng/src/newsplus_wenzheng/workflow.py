@@ -40,6 +40,10 @@ STATUS_AFTER = {
     "close": "closed",
     "merge": "merged",
 }
+STATUS_NAMES = {
+    "submitted": "待受理", "accepted": "已受理", "rejected": "不予受理", "dispatched": "已转办", "signed": "已签收",
+    "in_progress": "办理中", "replied": "已答复", "closed": "已办结", "merged": "已合并",
+}  # fmt: skip
 # What the resident is told at each step (the timeline shows them all).
 TOLD = {
     "accept": "已受理",
@@ -94,7 +98,9 @@ async def _step(
     """Move an inquiry on, if its status still allows this action; write the timeline row and the event."""
     if row["status"] not in ALLOWED[action]:
         raise Conflict(
-            "This inquiry is {status}; it cannot be {action} now", status=row["status"], action=ACTION_WORDS[action]
+            "This inquiry is {status}; it cannot be {action} now",
+            status=STATUS_NAMES.get(row["status"], row["status"]),
+            action=ACTION_WORDS[action],
         )
     status = values.pop("status", STATUS_AFTER.get(action, row["status"]))
     moment = now()
