@@ -32,6 +32,7 @@ from newsplus.events.jobs import Job
 from newsplus.events.outbox import Event, handles, publish
 from newsplus.hookspecs import hookimpl, hookspec
 from newsplus.notifications.channels import Channel, Message, deliver
+from newsplus.notifications.webhooks import post_signed, verify
 from newsplus.runtime import Newsplus, NewsplusDep
 from newsplus.settings import Settings, SettingsError, load_settings
 from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
@@ -85,6 +86,7 @@ __all__ = [
     "hookspec",
     "load_settings",
     "page",
+    "post_signed",
     "publish",
     "read_upload",
     "requires",
@@ -93,5 +95,6 @@ __all__ = [
     "staff",
     "transaction",
     "url_of",
+    "verify",
     "translator_for",
 ]

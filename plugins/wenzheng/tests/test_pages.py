@@ -262,9 +262,11 @@ def test_a_resident_writes_an_inquiry_with_a_photo_and_follows_it(newsplus_app) 
         assert BODY in page and f"{ADDRESS} · " in text(page) and PHONE in text(page)  # all of it, for its writer
         assert timeline(page)[0].startswith("提交") and len(timeline(page)) == 1
         gallery = part(page, r'<div class="gallery">.*?</div>')
-        thumb = re.search(r'<img src="([^"]+)"', gallery).group(1)
-        image = client.get(thumb)
-        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        photo, thumb = re.search(r'<a href="([^"]+)"><img src="([^"]+)" alt="Photo"></a>', gallery).groups()
+        for url in (photo, thumb):
+            image = client.get(url)
+            assert image.status_code == 200 and image.headers["content-type"].startswith("image/"), url
+            assert Image.open(io.BytesIO(image.content)).size[0] > 0
         assert "Sent." not in view(client, f"/wenzheng/{token}", resident)  # the notice is for the moment of sending
 
         mine = view(client, "/wenzheng/mine", resident)
@@ -451,7 +453,7 @@ def test_the_detail_page_walks_an_inquiry_from_accept_to_reply(newsplus_app) -> 
         assert actions(page, token) == {"sign", "return"}
         # Replying before signing, posted by hand, brings the page back with the reason.
         refused = submit_form(client, url, {"action": "reply", "note": "已清运"}, liaison)
-        assert "This inquiry is dispatched; it cannot be replied to now" in text(
+        assert "This inquiry is 已转办; it cannot be replied to now" in text(
             part(refused.text, r'<p class="error" role="alert">.*?</p>')
         )
         assert actions(refused.text, token) == {"sign", "return"} and len(timeline(refused.text)) == 3
@@ -464,7 +466,7 @@ def test_the_detail_page_walks_an_inquiry_from_accept_to_reply(newsplus_app) -> 
         assert timeline(page)[-1].endswith("progress · 天通苑北街道 · 已协调外运车辆")
         page = submit_form(client, url, {"action": "reply", "note": "经协调，垃圾已全部清运。"}, liaison).text
         assert "已答复" in text(part(page, r"<p>.*?</p>"))
-        assert "Reply：经协调，垃圾已全部清运。" in text(page)
+        assert "Reply： 经协调，垃圾已全部清运。" in text(page)
         assert [step.split(" · ")[1] for step in timeline(page)] == [
             "submit",
             "accept",
@@ -517,22 +519,23 @@ def test_the_rates_page_shows_percentages_to_a_supervisor_only(newsplus_app) -> 
     with frozen_clock(MORNING) as clock, TestClient(newsplus_app(["wenzheng"])) as client:
         people = District(client)
         done = people.write()
-        people.walk(done, to="replied")
+        people.walk(done, to="signed")
+        clock.advance(hours=6)
+        people.act("liaison", done, "reply", note="已清运。")
         rated = client.post(
             f"/api/v1/wenzheng/inquiries/{done}/rate", json={"rating": "satisfied"}, headers=people.api("resident")
         )
         assert rated.status_code == 200, rated.text
         people.write(title="第二件还在等")
-        clock.advance(hours=1)
 
         page = view(client, "/desk/wenzheng/rates?month=2026-11", people.token("supervisor"))
         assert "Rates · 2026-11" in text(page)
         assert 'type="month" name="month" value="2026-11"' in page
-        assert 'href="/api/v1/wenzheng/rates?month=2026-11&amp;by=department&amp;format=csv"' in page
+        assert '<a href="/api/v1/wenzheng/rates?month=2026-11&by=department&format=csv">' in page
         rows = desk_rows(page)
         assert len(rows) == 2
         # The street office: one received and dispatched, answered in time, closed satisfied.
-        assert rows[0].startswith("1 天通苑北街道 1 100.0% 100.0% 100.0% 100.0% ")
+        assert rows[0] == "1 天通苑北街道 1 100.0% 100.0% 100.0% 100.0% 6.0"
         # Not yet dispatched: received, not yet answered, nothing to rate.
         assert rows[1] == "2 — 1 0.0% — — — —"
         assert 'width="120.0"' in page

@@ -105,28 +105,40 @@ async def _check_destination(url: str, allowed: tuple[str, ...]) -> None:
         raise ConnectionError("the webhook host is not a public address (see webhook_private_networks)")
 
 
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    """Whether a signature header value is the body's, under this secret (constant time)."""
+    return bool(secret) and hmac.compare_digest(sign(secret, body), signature or "")
+
+
+async def post_signed(
+    newsplus: Newsplus, url: str, secret: str, payload: Any, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """POST JSON signed with the secret to a public address (or an allowed private network); raise unless 2xx."""
+    await _check_destination(url, newsplus.plugin_settings["notifications"].webhook_private_networks)
+    body = msgspec.json.encode(payload)
+    sent = {
+        "Content-Type": "application/json",
+        "X-Newsplus-Signature": sign(secret, body),
+        "User-Agent": "newsplus-webhook",
+        **(headers or {}),
+    }
+    async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+        response = await client.post(url, content=body, headers=sent)
+    if not response.is_success:
+        raise ConnectionError(f"{urlsplit(url).hostname} answered {response.status_code}")
+    return response
+
+
 async def deliver_webhook(target: str, event: Event, newsplus: Newsplus) -> None:
     """POST one event to one webhook; raise on anything but a 2xx answer (the dispatcher retries)."""
     row = await Webhook.select(Webhook.url, Webhook.secret, Webhook.active).where(Webhook.id == int(target)).first()
     if row is None or not row["active"]:
         return  # removed or paused since: nothing to send
-    await _check_destination(row["url"], newsplus.plugin_settings["notifications"].webhook_private_networks)
-    body = msgspec.json.encode(
-        {
-            "event": event_name(event),
-            "key": event.key,
-            "district": current_district().slug,
-            "data": msgspec.to_builtins(event),
-        }
-    )
-    headers = {
-        "Content-Type": "application/json",
-        "X-Newsplus-Event": event_name(event),
-        "X-Newsplus-Delivery": event.key,
-        "X-Newsplus-Signature": sign(row["secret"], body),
-        "User-Agent": "newsplus-webhook",
+    payload = {
+        "event": event_name(event),
+        "key": event.key,
+        "district": current_district().slug,
+        "data": msgspec.to_builtins(event),
     }
-    async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
-        response = await client.post(row["url"], content=body, headers=headers)
-    if not response.is_success:
-        raise ConnectionError(f"webhook answered {response.status_code}")
+    headers = {"X-Newsplus-Event": event_name(event), "X-Newsplus-Delivery": event.key}
+    await post_signed(newsplus, row["url"], row["secret"], payload, headers)

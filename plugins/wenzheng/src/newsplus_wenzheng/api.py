@@ -14,10 +14,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from newsplus import Forbidden, InvalidInput, NewsplusDep, anyone, now, read_upload, requires, signed_in, staff
+from newsplus import Forbidden, InvalidInput, NewsplusDep, anyone, now, read_upload, requires, signed_in, staff, verify
 from newsplus_wenzheng import inquiries, rates, workflow
 from newsplus_wenzheng.schemas import Action, InquiryIn, Rating, RuleIn, TemplateIn
 from newsplus_wenzheng.tables import Inquiry, ReplyTemplate, RoutingRule
+from newsplus_wenzheng.targets import Callback, receive_callback
 
 DISPATCH = requires("wenzheng.dispatch")
 SUPERVISE = requires("wenzheng.supervise")
@@ -189,6 +190,21 @@ async def read_rates(
     )
 
 
+@post("/callback", guards=[anyone], status_code=200)
+async def callback(request: Request, newsplus: NewsplusDep) -> dict[str, Any]:
+    """Status updates from the handling platform, signed like what it receives (X-Newsplus-Signature)."""
+    body = await request.body()
+    if not verify(
+        newsplus.plugin_settings["wenzheng"].platform_secret, body, request.headers.get("x-newsplus-signature", "")
+    ):
+        raise Forbidden("The signature does not match")
+    try:
+        data = msgspec.json.decode(body, type=Callback)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise InvalidInput("The request data is invalid: {reason}", reason=str(exc)) from None
+    return await receive_callback(newsplus, data)
+
+
 router = Router(
     path="/api/v1/wenzheng",
     route_handlers=[
@@ -206,6 +222,7 @@ router = Router(
         list_templates,
         add_template,
         read_rates,
+        callback,
         act,
     ],
     tags=["wenzheng"],

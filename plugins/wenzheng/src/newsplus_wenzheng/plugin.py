@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from newsplus import Event, HomeTile, Job, MenuItem, Permission, Role, handles, hookimpl
 from newsplus.notifications.inbox import notify
 from newsplus.notifications.preferences import NotificationCategory
-from newsplus_wenzheng import api, desk, open311, pages
+from newsplus_wenzheng import api, desk, hookspecs, open311, pages
 from newsplus_wenzheng.deadlines import holders, run_deadlines
 from newsplus_wenzheng.settings import WenzhengSettings
+from newsplus_wenzheng.targets import hand_over
 from newsplus_wenzheng.workflow import TOLD, InquiryChanged
 
 if TYPE_CHECKING:
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 
 name = "wenzheng"
 requires_newsplus = ">=0.1,<0.2"
+
+
+@hookimpl
+def addhooks(pluginmanager: Any) -> None:
+    """Add ``wenzheng_register_dispatch_targets``."""
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl
@@ -98,6 +105,8 @@ def handle_event(event: Event, newsplus: Newsplus):
 
 
 async def _tell(newsplus: Newsplus, event: InquiryChanged) -> None:
+    if event.action in ("dispatch", "reopen"):
+        await hand_over(newsplus, event.inquiry_id)
     link = f"/wenzheng/{event.token}"
     desk_link = f"/desk/wenzheng/{event.token}"
     if event.user_id and event.action in TOLD:

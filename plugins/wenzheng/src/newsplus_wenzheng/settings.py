@@ -49,3 +49,9 @@ class WenzhengSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     open311_keys: tuple[str, ...] = ()
     """api_key values accepted for Open311 POST requests."""
     max_photos: int = 6
+    platform_url: str = ""
+    """The unified handling platform's intake address (the ``webhook`` dispatch target)."""
+    platform_secret: str = ""
+    """Signs what goes to the platform and checks what comes back to the callback."""
+    department_targets: dict[str, str] = {}
+    """Department name → dispatch target (``internal`` when not listed), e.g. {"区公众服务统一办理平台" = "webhook"}."""

@@ -85,3 +85,10 @@ class ReplyTemplate(DistrictTable, tablename="wenzheng_reply_template"):
     title = Varchar(length=100, null=False)
     body = Text(null=False)
     category = Varchar(length=64, null=False, default="")
+
+
+class CallbackReceipt(DistrictTable, tablename="wenzheng_callback_receipt"):
+    """A platform update already applied (its event_id), so a repeated delivery changes nothing."""
+
+    event_id = Varchar(length=100, null=False)
+    created_at = Timestamptz(null=False)

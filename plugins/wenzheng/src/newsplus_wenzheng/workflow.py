@@ -177,11 +177,13 @@ async def act(
     department: int | None = None,
     days: int | None = None,
     into: str = "",
+    system: bool = False,
 ) -> dict[str, Any]:
-    """Do one staff step on an inquiry; return it as it now stands."""
+    """Do one staff step on an inquiry; return it as it now stands (``system``: a connected platform acts)."""
     if action not in ALLOWED or action in ("rate", "reopen"):
         raise InvalidInput("Unknown action {action}", action=action)
     note = note.strip()
+    actor = None if system else user
     async with transaction():
         row = await by_token(token)
         moment = now()
@@ -204,7 +206,7 @@ async def act(
                 newsplus,
                 row,
                 "accept",
-                user,
+                actor,
                 note,
                 accepted_at=moment,
                 handle_due_at=calendar(newsplus).deadline(moment, span),
@@ -216,17 +218,17 @@ async def act(
             if not await Department.exists().where(Department.id == target):
                 raise InvalidInput("No such department", extra={"field": "department"})
             return await _step(
-                newsplus, row, "dispatch", user, note, department=target, reminded_at=None, escalated_at=None
+                newsplus, row, "dispatch", actor, note, department=target, reminded_at=None, escalated_at=None
             )
         if action == "return":
-            return await _step(newsplus, row, "return", user, note, department=None, returned=row["returned"] + 1)
+            return await _step(newsplus, row, "return", actor, note, department=None, returned=row["returned"] + 1)
         if action == "reply":
-            return await _step(newsplus, row, "reply", user, note, reply=note, replied_at=moment)
+            return await _step(newsplus, row, "reply", actor, note, reply=note, replied_at=moment)
         if action == "merge":
             target = await by_token(into)
             if target["id"] == row["id"] or target["status"] in ("rejected", "merged"):
                 raise InvalidInput("Merge into another open inquiry", extra={"field": "into"})
-            return await _step(newsplus, row, "merge", user, note or target["number"], merged_into=target["id"])
+            return await _step(newsplus, row, "merge", actor, note or target["number"], merged_into=target["id"])
         if action == "deadline":
             if not days or not 1 <= days <= 60:
                 raise InvalidInput("Give 1 to 60 working days", extra={"field": "days"})
@@ -234,13 +236,13 @@ async def act(
                 newsplus,
                 row,
                 "deadline",
-                user,
+                actor,
                 note,
                 handle_due_at=calendar(newsplus).deadline(moment, days),
                 reminded_at=None,
             )
         extra = {"closed_at": moment} if action == "close" else {}
-        return await _step(newsplus, row, action, user, note, **extra)
+        return await _step(newsplus, row, action, actor, note, **extra)
 
 
 async def rate(newsplus: Newsplus, user: CurrentUser, token: str, rating: str, comment: str = "") -> dict[str, Any]:
