@@ -63,15 +63,19 @@ async def add_photo(
 
 
 @get("/inquiries/mine", guards=[signed_in])
-async def mine(request: Request, before: FromQuery[int | None] = None, limit: FromQuery[int] = 20) -> dict[str, Any]:
+async def mine(
+    request: Request, newsplus: NewsplusDep, before: FromQuery[int | None] = None, limit: FromQuery[int] = 20
+) -> dict[str, Any]:
     """The caller's own inquiries, newest first."""
-    return await inquiries.mine(request.user, before=before, limit=limit)
+    return await inquiries.mine(newsplus, request.user, before=before, limit=limit)
 
 
 @get("/board", guards=[anyone])
-async def board(before: FromQuery[int | None] = None, limit: FromQuery[int] = 20) -> dict[str, Any]:
+async def board(
+    newsplus: NewsplusDep, before: FromQuery[int | None] = None, limit: FromQuery[int] = 20
+) -> dict[str, Any]:
     """Public inquiries and their replies, personal details masked."""
-    return await inquiries.board(before=before, limit=limit)
+    return await inquiries.board(newsplus, before=before, limit=limit)
 
 
 @get("/inquiries/{token:str}", guards=[anyone])
@@ -90,6 +94,7 @@ async def rate(request: Request, newsplus: NewsplusDep, token: FromPath[str], da
 @get("/queue", guards=[staff])
 async def queue(
     request: Request,
+    newsplus: NewsplusDep,
     status: FromQuery[str] = "",
     overdue: FromQuery[bool] = False,
     before: FromQuery[int | None] = None,
@@ -107,7 +112,7 @@ async def queue(
         where &= Inquiry.status == status
     if overdue:
         where &= Inquiry.status.is_in(["dispatched", "signed", "in_progress"]) & (Inquiry.handle_due_at < now())
-    return await inquiries.listing(where, before=before, limit=limit, full=True)
+    return await inquiries.listing(newsplus, where, before=before, limit=limit, full=True)
 
 
 @post("/inquiries/{token:str}/{action:str}", guards=[staff], status_code=200)
@@ -137,8 +142,7 @@ async def list_rules() -> list[dict[str, Any]]:
 @post("/rules", guards=[DISPATCH], status_code=HTTP_201_CREATED)
 async def add_rule(newsplus: NewsplusDep, data: JSONBody[RuleIn]) -> dict[str, int]:
     """Add a routing rule."""
-    if data.category and data.category not in inquiries.categories(newsplus):
-        raise InvalidInput("Unknown category {category}", category=data.category, extra={"field": "category"})
+    await workflow.check_rule(newsplus, data.department, data.street, data.category)
     row = RoutingRule(category=data.category, street=data.street, department=data.department)
     await row.save()
     return {"id": row.id}

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from newsplus import now, transaction
 from newsplus.users.tables import Grant
+from newsplus_wenzheng.events import announce
 from newsplus_wenzheng.tables import Inquiry, Step
-from newsplus_wenzheng.workflow import announce
 
 if TYPE_CHECKING:
     from newsplus import Newsplus

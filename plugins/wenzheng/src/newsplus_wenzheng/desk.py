@@ -14,6 +14,7 @@ from newsplus import DomainError, Forbidden, InvalidInput, NewsplusDep, now, pag
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries, rates, workflow
 from newsplus_wenzheng.tables import Inquiry, ReplyTemplate, RoutingRule
+from newsplus_wenzheng.workflow import check_rule
 
 DISPATCH = requires("wenzheng.dispatch")
 SUPERVISE = requires("wenzheng.supervise")
@@ -21,14 +22,16 @@ TABS = ("submitted", "accepted", "dispatched", "signed", "in_progress", "replied
 
 
 @get("/desk/wenzheng", guards=[DISPATCH])
-async def console(request: Request, status: FromQuery[str] = "submitted", overdue: FromQuery[bool] = False) -> Template:
+async def console(
+    request: Request, newsplus: NewsplusDep, status: FromQuery[str] = "submitted", overdue: FromQuery[bool] = False
+) -> Template:
     """The dispatcher console: the queue by status, the overdue list, flagged inquiries first."""
     where = (
         Inquiry.status.is_in(["dispatched", "signed", "in_progress"]) & (Inquiry.handle_due_at < now())
         if overdue
         else Inquiry.status == (status if status in TABS else "submitted")
     )
-    items = await inquiries.listing(where, before=None, limit=50, full=True)
+    items = await inquiries.listing(newsplus, where, before=None, limit=50, full=True)
     counts = {s: await Inquiry.count().where(Inquiry.status == s) for s in TABS[:6]}
     return await page(
         request,
@@ -42,12 +45,12 @@ async def console(request: Request, status: FromQuery[str] = "submitted", overdu
 
 
 @get("/desk/wenzheng/queue", guards=[staff])
-async def department_queue(request: Request) -> Template:
+async def department_queue(request: Request, newsplus: NewsplusDep) -> Template:
     """A department's inquiries: to sign, in progress, and recently replied."""
     departments = sorted(request.user.departments_with("wenzheng.handle"))
     if not departments:
         raise Forbidden("This page is for department handlers")
-    items = await inquiries.listing(Inquiry.department.is_in(departments), before=None, limit=50, full=True)
+    items = await inquiries.listing(newsplus, Inquiry.department.is_in(departments), before=None, limit=50, full=True)
     return await page(request, "wenzheng/desk/queue.html", items=items["items"])
 
 
@@ -57,7 +60,7 @@ async def detail(request: Request, newsplus: NewsplusDep, token: FromPath[str]) 
     return await _detail_page(request, newsplus, token)
 
 
-async def _detail_page(request: Request, newsplus: Any, token: str, error: str = "") -> Template:
+async def _detail_page(request: Request, newsplus: Any, token: str, error: str = "", status: int = 200) -> Template:
     row = await inquiries.by_token(token)
     inquiries.require_staff_view(request.user, row)
     item = await inquiries.view(newsplus, request.user, token)
@@ -72,10 +75,11 @@ async def _detail_page(request: Request, newsplus: Any, token: str, error: str =
         departments=departments,
         templates=templates,
         suggested=suggested,
+        fields=getattr(inquiries.categories(newsplus).get(row["category"]), "fields", ()),
         dispatcher=request.user.can("wenzheng.dispatch"),
         handler=row["department"] is not None and request.user.can_in("wenzheng.handle", row["department"]),
         error=error,
-        status_code=400 if error else 200,
+        status_code=status,
     )
 
 
@@ -99,7 +103,7 @@ async def act_page(request: Request, newsplus: NewsplusDep, token: FromPath[str]
         if error.status_code in (403, 404):
             raise
         _ = translator_for(request)
-        return await _detail_page(request, newsplus, token, _(error.detail, **error.params))
+        return await _detail_page(request, newsplus, token, _(error.detail, **error.params), error.status_code)
     return Redirect(f"/desk/wenzheng/{token}", status_code=303)
 
 
@@ -130,6 +134,7 @@ async def rules_page(request: Request, newsplus: NewsplusDep) -> Template:
         rules=rules,
         departments=departments,
         categories=list(inquiries.categories(newsplus).values()),
+        names={c.code: c.name for c in inquiries.categories(newsplus).values()},
         templates=await ReplyTemplate.select().order_by(ReplyTemplate.title),
     )
 
@@ -150,8 +155,12 @@ async def rules_form(request: Request, newsplus: NewsplusDep) -> Redirect:
         ).save()
     else:
         department, street, category = form.get("department", ""), form.get("street", ""), form.get("category", "")
-        if not department.isdigit() or (category and category not in inquiries.categories(newsplus)):
-            raise InvalidInput("Please choose from the list", extra={"field": "department"})
+        await check_rule(
+            newsplus,
+            int(department) if department.isdigit() else None,
+            int(street) if street.isdigit() else None,
+            category,
+        )
         await RoutingRule(
             category=category, street=int(street) if street.isdigit() else None, department=int(department)
         ).save()

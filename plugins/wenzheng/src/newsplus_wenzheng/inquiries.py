@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from newsplus import Forbidden, InvalidInput, NotFound, now, store_file, transaction, url_of
+from newsplus import Forbidden, InvalidInput, NotFound, StoredFile, now, store_file, transaction, url_of
 from newsplus.users.tables import Department
 from newsplus_wenzheng.calendar import WorkingCalendar
+from newsplus_wenzheng.events import announce
 from newsplus_wenzheng.privacy import mask_address, mask_name, mask_phone
 from newsplus_wenzheng.schemas import KINDS, InquiryIn
 from newsplus_wenzheng.tables import Inquiry, Photo, Step
@@ -50,6 +52,11 @@ def _extra(category: CategorySetting, values: dict[str, Any]) -> dict[str, Any]:
                     "{label} is required", label=field.get("label", name), extra={"field": f"extra.{name}"}
                 )
             continue
+        if kind == "number" and isinstance(value, str):
+            try:
+                value = float(value) if "." in value else int(value)
+            except ValueError:
+                pass
         if kind == "number" and not isinstance(value, int | float):
             raise InvalidInput(
                 "{label} must be a number", label=field.get("label", name), extra={"field": f"extra.{name}"}
@@ -65,8 +72,15 @@ def watch_hits(newsplus: Newsplus, text: str) -> list[str]:
     return [w for w in newsplus.plugin_settings["wenzheng"].watch_words if w and w in text]
 
 
-async def submit(newsplus: Newsplus, user: CurrentUser | None, data: InquiryIn, *, source: str = "app") -> Inquiry:
-    """Take an inquiry in: checked, numbered, its response deadline set, the first step written."""
+async def submit(
+    newsplus: Newsplus,
+    user: CurrentUser | None,
+    data: InquiryIn,
+    *,
+    source: str = "app",
+    photos: Sequence[StoredFile] = (),
+) -> Inquiry:
+    """Take an inquiry in: checked, numbered, its response deadline set, the first step written, photos kept."""
     category = categories(newsplus).get(data.category)
     if category is None:
         raise InvalidInput("Unknown category {category}", category=data.category, extra={"field": "category"})
@@ -119,8 +133,8 @@ async def submit(newsplus: Newsplus, user: CurrentUser | None, data: InquiryIn, 
         await Step(
             inquiry=row.id, action="submit", to_status="submitted", actor=user.id if user else None, created_at=moment
         ).save()
-        from newsplus_wenzheng.workflow import announce
-
+        for photo in photos:
+            await Photo(inquiry=row.id, path=photo.path, thumb=photo.thumb).save()
         await announce(newsplus, row, "submit", user.id if user else None)
     return row
 
@@ -174,6 +188,7 @@ async def view(newsplus: Newsplus, user: CurrentUser | None, token: str) -> dict
     )
     photos = await Photo.select(Photo.path, Photo.thumb).where(Photo.inquiry == row["id"]).order_by(Photo.id)
     names = await _department_names([s["department"] for s in steps] + [row["department"], row["street"]])
+    names |= {c.code: c.name for c in categories(newsplus).values()}
     return shape(row, full=full, names=names) | {
         "timeline": [
             {
@@ -201,7 +216,7 @@ async def _department_names(ids: list[int | None]) -> dict[int, str]:
     }
 
 
-def shape(row: dict[str, Any], *, full: bool, names: dict[int, str]) -> dict[str, Any]:
+def shape(row: dict[str, Any], *, full: bool, names: dict[Any, str]) -> dict[str, Any]:
     """An inquiry as the API shows it; personal details only when ``full``."""
     shown = {
         "number": row["number"],
@@ -209,6 +224,7 @@ def shape(row: dict[str, Any], *, full: bool, names: dict[int, str]) -> dict[str
         "kind": row["kind"],
         "kind_name": KINDS.get(row["kind"], row["kind"]),
         "category": row["category"],
+        "category_name": names.get(row["category"], row["category"]),
         "title": row["title"],
         "body": row["body"],
         "status": row["status"],
@@ -244,7 +260,7 @@ def shape(row: dict[str, Any], *, full: bool, names: dict[int, str]) -> dict[str
     return shown
 
 
-async def listing(where: Any, *, before: int | None, limit: int, full: bool) -> dict[str, Any]:
+async def listing(newsplus: Newsplus, where: Any, *, before: int | None, limit: int, full: bool) -> dict[str, Any]:
     """A page of inquiries, newest first (``before`` an internal id from ``next``)."""
     if not 1 <= limit <= 50:
         raise InvalidInput("limit must be between 1 and {max}", max=50, extra={"field": "limit"})
@@ -252,22 +268,23 @@ async def listing(where: Any, *, before: int | None, limit: int, full: bool) -> 
     if before:
         query = query.where(Inquiry.id < before)
     rows = await query
-    names = await _department_names([r["department"] for r in rows] + [r["street"] for r in rows])
+    names: dict[Any, str] = await _department_names([r["department"] for r in rows] + [r["street"] for r in rows])
+    names |= {c.code: c.name for c in categories(newsplus).values()}
     return {
         "items": [shape(r, full=full, names=names) for r in rows[:limit]],
         "next": rows[limit - 1]["id"] if len(rows) > limit else None,
     }
 
 
-async def mine(user: CurrentUser, *, before: int | None = None, limit: int = 20) -> dict[str, Any]:
+async def mine(newsplus: Newsplus, user: CurrentUser, *, before: int | None = None, limit: int = 20) -> dict[str, Any]:
     """A resident's own inquiries."""
-    return await listing(Inquiry.user == user.id, before=before, limit=limit, full=True)
+    return await listing(newsplus, Inquiry.user == user.id, before=before, limit=limit, full=True)
 
 
-async def board(*, before: int | None = None, limit: int = 20) -> dict[str, Any]:
+async def board(newsplus: Newsplus, *, before: int | None = None, limit: int = 20) -> dict[str, Any]:
     """The public board: public inquiries that were taken in, personal details masked."""
     where = (Inquiry.public == True) & Inquiry.status.is_in(list(PUBLIC_STATUSES))  # noqa: E712
-    return await listing(where, before=before, limit=limit, full=False)
+    return await listing(newsplus, where, before=before, limit=limit, full=False)
 
 
 def require_staff_view(user: CurrentUser, row: dict[str, Any]) -> None:

@@ -8,7 +8,17 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from newsplus import DomainError, InvalidInput, NewsplusDep, anyone, page, read_upload, signed_in, translator_for
+from newsplus import (
+    DomainError,
+    InvalidInput,
+    NewsplusDep,
+    anyone,
+    page,
+    read_upload,
+    signed_in,
+    store_file,
+    translator_for,
+)
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries, workflow
 from newsplus_wenzheng.schemas import KINDS, RATINGS, InquiryIn
@@ -23,9 +33,9 @@ async def _streets() -> list[dict[str, Any]]:
 
 
 @get("/wenzheng", guards=[anyone])
-async def board_page(request: Request, before: FromQuery[int | None] = None) -> Template:
+async def board_page(request: Request, newsplus: NewsplusDep, before: FromQuery[int | None] = None) -> Template:
     """The public board: inquiries residents agreed to show, and their replies."""
-    return await page(request, "wenzheng/board.html", board=await inquiries.board(before=before))
+    return await page(request, "wenzheng/board.html", board=await inquiries.board(newsplus, before=before))
 
 
 @get("/wenzheng/new", guards=[signed_in])
@@ -74,10 +84,14 @@ async def submit_page(request: Request, newsplus: NewsplusDep) -> Response[Any]:
             per_seconds=3600,
             detail="You have written many inquiries in the last hour; please wait a little",
         )
-        row = await inquiries.submit(newsplus, request.user, data)
-        for upload in form.getall("photos", []) if hasattr(form, "getall") else []:
-            if hasattr(upload, "read") and upload.filename:
-                await inquiries.add_photo(newsplus, request.user, row.token, await read_upload(newsplus, upload))
+        uploads = [
+            u for u in (form.getall("photos", []) if hasattr(form, "getall") else []) if getattr(u, "filename", "")
+        ]
+        if len(uploads) > newsplus.plugin_settings["wenzheng"].max_photos:
+            raise InvalidInput("At most {n} photos", n=newsplus.plugin_settings["wenzheng"].max_photos)
+        # Photos are checked and stored first: a refused one must not leave a half-sent inquiry behind.
+        photos = [await store_file(newsplus, await read_upload(newsplus, u), images_only=True) for u in uploads]
+        row = await inquiries.submit(newsplus, request.user, data, photos=photos)
     except DomainError as error:
         _ = translator_for(request)
         context = await _form_context(newsplus, values, _(error.detail, **error.params), error.extra.get("field", ""))
@@ -86,9 +100,9 @@ async def submit_page(request: Request, newsplus: NewsplusDep) -> Response[Any]:
 
 
 @get("/wenzheng/mine", guards=[signed_in])
-async def mine_page(request: Request, before: FromQuery[int | None] = None) -> Template:
+async def mine_page(request: Request, newsplus: NewsplusDep, before: FromQuery[int | None] = None) -> Template:
     """The resident's own inquiries and where each one stands."""
-    return await page(request, "wenzheng/mine.html", mine=await inquiries.mine(request.user, before=before))
+    return await page(request, "wenzheng/mine.html", mine=await inquiries.mine(newsplus, request.user, before=before))
 
 
 @get("/wenzheng/{token:str}", guards=[anyone])
@@ -99,7 +113,10 @@ async def inquiry_page(
     user = request.scope.get("user")
     item = await inquiries.view(newsplus, user, token)
     own = user is not None and (await inquiries.by_token(token))["user"] == user.id
-    return await page(request, "wenzheng/inquiry.html", item=item, own=own, ratings=RATINGS, kinds=KINDS, sent=sent)
+    fields = getattr(inquiries.categories(newsplus).get(item["category"]), "fields", ())
+    return await page(
+        request, "wenzheng/inquiry.html", item=item, own=own, ratings=RATINGS, kinds=KINDS, sent=sent, fields=fields
+    )
 
 
 @post("/wenzheng/{token:str}/rate", guards=[signed_in], status_code=303)

@@ -10,9 +10,10 @@ from newsplus.notifications.inbox import notify
 from newsplus.notifications.preferences import NotificationCategory
 from newsplus_wenzheng import api, desk, hookspecs, open311, pages
 from newsplus_wenzheng.deadlines import holders, run_deadlines
+from newsplus_wenzheng.events import InquiryChanged
 from newsplus_wenzheng.settings import WenzhengSettings
 from newsplus_wenzheng.targets import hand_over
-from newsplus_wenzheng.workflow import TOLD, InquiryChanged
+from newsplus_wenzheng.workflow import TOLD
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -77,7 +78,8 @@ def register_events() -> list[type[Event]]:
 def register_notification_categories() -> list[NotificationCategory]:
     """Residents hear about their inquiries; staff about their queues."""
     return [
-        NotificationCategory(name="wenzheng.progress", label="My inquiries", priority="high", sms="immediate"),
+        NotificationCategory(name="wenzheng.progress", label="My inquiries: each step", priority="normal"),
+        NotificationCategory(name="wenzheng.reply", label="My inquiries: the reply", priority="high", sms="immediate"),
         NotificationCategory(name="wenzheng.work", label="Inquiries to handle", priority="normal"),
     ]
 
@@ -115,7 +117,7 @@ async def _tell(newsplus: Newsplus, event: InquiryChanged) -> None:
             event.user_id,
             f"您的问政「{event.title}」{TOLD[event.action]}",
             link=link,
-            category="wenzheng.progress",
+            category="wenzheng.reply" if event.action == "reply" else "wenzheng.progress",
         )
     staff: dict[str, list[int]] = {}
     if event.action == "submit":

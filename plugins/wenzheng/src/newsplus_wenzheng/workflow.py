@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from newsplus import Conflict, Event, Forbidden, InvalidInput, now, publish, transaction
+from newsplus import Conflict, Forbidden, InvalidInput, NotFound, now, transaction
 from newsplus.users.tables import Department
+from newsplus_wenzheng.events import announce
 from newsplus_wenzheng.inquiries import by_token, calendar, categories
 from newsplus_wenzheng.tables import Inquiry, RoutingRule, Step
 
@@ -55,41 +56,6 @@ TOLD = {
     "reopen": "已重新交办",
     "merge": "已与相同问题合并办理",
 }
-
-
-class InquiryChanged(Event, tag="wenzheng.inquiry_changed"):
-    """An inquiry moved on: who is told depends on the action (resident, department, dispatchers)."""
-
-    inquiry_id: int
-    token: str
-    number: str
-    title: str
-    action: str
-    status: str
-    user_id: int | None = None
-    department_id: int | None = None
-    flagged: str = ""
-
-
-async def announce(newsplus: Newsplus, row: Any, action: str, actor: int | None) -> None:
-    """Publish the event of one step (inside the step's transaction)."""
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    department = get("department")
-    await publish(
-        newsplus,
-        InquiryChanged(
-            inquiry_id=get("id"),
-            token=get("token"),
-            number=get("number"),
-            title=get("title"),
-            action=action,
-            status=get("status"),
-            user_id=get("user"),
-            department_id=department.id if hasattr(department, "id") else department,
-            flagged=get("flagged"),
-        ),
-        actor=actor,
-    )
 
 
 async def _step(
@@ -167,6 +133,18 @@ async def route(category: str, street: int | None) -> int | None:
     return best["department"]
 
 
+async def check_rule(newsplus: Newsplus, department: int | None, street: int | None, category: str) -> None:
+    """Refuse a routing rule naming an unknown category, department or street."""
+    if category and category not in categories(newsplus):
+        raise InvalidInput("Unknown category {category}", category=category, extra={"field": "category"})
+    if department is None or not await Department.exists().where(Department.id == department):
+        raise InvalidInput("Please choose from the list", extra={"field": "department"})
+    if street is not None and not await Department.exists().where(
+        (Department.id == street) & (Department.kind == "street")
+    ):
+        raise InvalidInput("Please choose from the list", extra={"field": "street"})
+
+
 async def act(
     newsplus: Newsplus,
     user: CurrentUser,
@@ -225,7 +203,10 @@ async def act(
         if action == "reply":
             return await _step(newsplus, row, "reply", actor, note, reply=note, replied_at=moment)
         if action == "merge":
-            target = await by_token(into)
+            try:
+                target = await by_token(into)
+            except NotFound:
+                raise InvalidInput("Merge into another open inquiry", extra={"field": "into"}) from None
             if target["id"] == row["id"] or target["status"] in ("rejected", "merged"):
                 raise InvalidInput("Merge into another open inquiry", extra={"field": "into"})
             return await _step(newsplus, row, "merge", actor, note or target["number"], merged_into=target["id"])
