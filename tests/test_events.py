@@ -285,6 +285,7 @@ def test_newsplus_jobs_lists_jobs_and_runs_one_by_hand(tmp_path, monkeypatch) ->
         from newsplus.settings import load_settings
 
         newsplus = Newsplus(load_settings(config))
+        newsplus.serving = False  # migrate only: no scheduler tick may run the job first
         await newsplus.start()
         await newsplus.stop()
 
@@ -397,3 +398,31 @@ async def test_old_delivered_events_and_job_runs_are_pruned(newsplus_app) -> Non
                 assert await Delivery.count() == 1
             with all_districts():
                 assert await JobRun.count() == 0
+
+
+async def test_a_background_loop_finishes_its_round_before_it_stops_and_a_stuck_one_is_cancelled() -> None:
+    from newsplus.events.background import Background
+
+    rounds: list[str] = []
+    worker = Background()
+
+    async def loop() -> None:
+        while not worker.stopping.is_set():
+            rounds.append("started")
+            await asyncio.sleep(0.2)  # a round of work (a database transaction) in progress
+            rounds.append("finished")
+
+    worker.start(loop(), name="test-loop")
+    await asyncio.sleep(0.05)
+    await worker.stop()
+    assert rounds == ["started", "finished"]  # stopped between rounds, never in the middle of one
+
+    stuck = Background()
+
+    async def never_looks() -> None:
+        await asyncio.sleep(60)
+
+    stuck.start(never_looks(), name="stuck")
+    started = asyncio.get_running_loop().time()
+    await stuck.stop(grace=0.1)
+    assert asyncio.get_running_loop().time() - started < 5

@@ -49,7 +49,8 @@ def fail_cleanly(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 async def _with_database(newsplus: Newsplus, work: Callable[[], Any]) -> Any:
-    """Open the database, run ``work``, close it."""
+    """Open the database, run ``work``, close it (no background loops: a command's work runs alone)."""
+    newsplus.serving = False
     await newsplus.start()
     try:
         return await work()

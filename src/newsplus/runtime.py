@@ -48,6 +48,8 @@ class Newsplus:
         self.stream = StreamHub()
         self.districts = DistrictDirectory()
         self.state: dict[str, Any] = {}
+        self.serving = True
+        """False in commands (seed, jobs, migrate …): no background loops start, so the command's work runs alone."""
 
     # -- hooks -------------------------------------------------------------------------------------------
 

@@ -230,7 +230,7 @@ def extra_template_vars(request: Request, template: str):
 def startup(newsplus: Newsplus):
     """Write counted views every few seconds: every process that serves readers counts its own."""
     every = newsplus.plugin_settings["content"].view_flush_seconds
-    if every <= 0:
+    if every <= 0 or not newsplus.serving:
         return None
 
     async def flush_forever() -> None:

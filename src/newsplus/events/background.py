@@ -11,10 +11,15 @@ __all__ = ["Background"]
 
 
 class Background:
-    """Holds one background task: started once, cancelled and awaited on stop."""
+    """Holds one background task: started once; on stop it is asked to finish, then cancelled if it lingers.
+
+    A loop that checks ``stopping`` between rounds ends after its current round, so a stop never cuts a
+    database transaction in half (an SQLite connection left mid-transaction would keep the file locked).
+    """
 
     def __init__(self) -> None:
         self._task: asyncio.Task | None = None
+        self.stopping = asyncio.Event()
 
     def start(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         """Start ``work`` unless a task is already running."""
@@ -23,10 +28,18 @@ class Background:
         else:
             work.close()
 
-    async def stop(self) -> None:
-        """Cancel the task and wait until it has finished."""
-        if self._task is not None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Ask the task to finish, wait up to ``grace`` seconds, then cancel it; return once it has ended."""
+        if self._task is None:
+            return
+        self.stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        except Exception:  # the task's own failure was logged by it; stopping goes on
+            pass
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        self._task = None
+        self.stopping = asyncio.Event()

@@ -185,11 +185,13 @@ class Dispatcher:
         self._background.start(self._loop(poll_seconds), name="newsplus-events")
 
     async def stop(self) -> None:
-        """Stop the loop (a delivery cut short stays claimed until its claim lapses, then runs again)."""
+        """Stop the loop after its current batch (one cut short by the grace period runs again later)."""
+        self._wake.set()
         await self._background.stop()
 
     async def _loop(self, poll_seconds: float) -> None:
-        while True:
+        stopping = self._background.stopping
+        while not stopping.is_set():
             self._wake.clear()  # a publish during the batch below wakes the next round at once
             try:
                 if await self.deliver_pending():

@@ -9,6 +9,7 @@ after a long stop does not fire a burst of stale runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -158,12 +159,14 @@ class Scheduler:
         await self._background.stop()
 
     async def _loop(self, tick_seconds: float) -> None:
-        while True:
+        stopping = self._background.stopping
+        while not stopping.is_set():
             try:
                 await self.run_due()
             except Exception:  # keep scheduling even if one tick hit a database hiccup
                 logger.exception("job scheduler tick failed")
-            await asyncio.sleep(tick_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=tick_seconds)
 
 
 async def prune(newsplus: Newsplus) -> None:

@@ -75,7 +75,7 @@ def startup(newsplus: Newsplus):
 
     async def start() -> None:  # awaited after the districts are loaded
         settings = newsplus.plugin_settings["events"]
-        if settings.background:
+        if settings.background and newsplus.serving:
             newsplus.dispatcher.start(settings.poll_seconds)
             newsplus.scheduler.start(settings.tick_seconds)
 

@@ -106,7 +106,7 @@ class StreamHub:
 
     async def stop(self) -> None:
         """Stop listening."""
-        await self._listener.stop()
+        await self._listener.stop(grace=0)
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
