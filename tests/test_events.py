@@ -41,6 +41,7 @@ def test_register_events_names_each_event_type(newsplus_app) -> None:
         "content.article_rejected",
         "content.article_published",
         "content.article_unpublished",
+        "content.comment_posted",
     }
 
 

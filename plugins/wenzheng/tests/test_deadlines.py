@@ -157,3 +157,26 @@ async def _steps(token: str) -> list[dict]:
 
     inquiry = await Inquiry.select(Inquiry.id).where(Inquiry.token == token).first()
     return await Step.select(Step.action).where(Step.inquiry == inquiry["id"]).order_by(Step.id)
+
+
+def test_supervisors_see_escalated_inquiries_in_the_console(newsplus_app) -> None:
+    from newsplus.testing import login_staff
+
+    with frozen_clock(beijing("2026-11-25")) as clock, TestClient(newsplus_app(["wenzheng"])) as client:
+        people = District(client)
+        token = people.write()["token"]
+        people.act(people.dispatcher, token, "accept")
+        people.act(people.dispatcher, token, "dispatch", department=people.street)
+        clock.set(beijing("2026-11-27", "18:30"))
+        call(client, client.app.state.newsplus.scheduler.run_now, "wenzheng.deadlines")
+        supervisor = login_staff(client, "supervisor", roles=("supervisor",))
+        client.cookies.set("newsplus_session", supervisor)
+        page = client.get("/desk/wenzheng?escalated=true", headers={"Accept": "text/html", "Accept-Language": "en"})
+        assert page.status_code == 200 and "小区垃圾堆积什么时候清运？" in page.text
+        assert 'class="tag active" href="/desk/wenzheng?escalated=true"' in page.text
+        detail = client.get(f"/desk/wenzheng/{token}", headers={"Accept": "text/html", "Accept-Language": "en"})
+        assert (
+            "督办：已超过办理时限" in detail.text
+            and "Sign for it" not in detail.text
+            and "Dispatch</button>" not in detail.text
+        )

@@ -209,3 +209,60 @@ async def _titles(phone: str) -> list[str]:
 async def _titles_of_staff(username: str) -> list[str]:
     user = await User.select(User.id).where(User.username == username).first()
     return [r["title"] for r in await Notification.select(Notification.title).where(Notification.user == user["id"])]
+
+
+def test_photos_are_checked_sized_and_kept_private(newsplus_app) -> None:
+    import io
+
+    from PIL import Image
+
+    settings = {"plugins": {"content": {"max_upload_mb": 1}}}
+    with TestClient(newsplus_app(["wenzheng"], settings=settings)) as client:
+        people = District(client)
+        token = people.write(public=True)["token"]
+        picture = io.BytesIO()
+        Image.new("RGB", (40, 30), "orange").save(picture, "PNG")
+        url = f"/api/v1/wenzheng/inquiries/{token}/photos"
+        added = client.post(
+            url, files={"file": ("rubbish.png", picture.getvalue(), "image/png")}, headers=people.resident
+        )
+        assert added.status_code == 201 and added.json()["thumb"].startswith("/media/")
+        text = client.post(url, files={"file": ("x.png", b"not an image at all", "image/png")}, headers=people.resident)
+        assert text.status_code == 415
+        huge = client.post(
+            url,
+            files={"file": ("big.jpg", b"\xff\xd8\xff" + b"0" * (1024 * 1024 + 10), "image/jpeg")},
+            headers=people.resident,
+        )
+        assert huge.status_code == 413
+        other = bearer(login_resident(client, "13900139000"))
+        again = client.post(url, files={"file": ("rubbish.png", picture.getvalue(), "image/png")}, headers=other)
+        assert again.status_code == 404
+        people.act(people.dispatcher, token, "accept")
+        assert people.view(token)["photos"] == []  # the public view has no photos
+        assert len(people.view(token, people.resident)["photos"]) == 1
+
+
+def test_a_comment_with_a_watch_word_alerts_the_dispatchers(newsplus_app) -> None:
+    settings = {"plugins": {"wenzheng": {"watch_words": ["集体上访"]}}}
+    with TestClient(newsplus_app(["wenzheng"], settings=settings)) as client:
+        people = District(client)
+        chief = bearer(login_staff(client, "chief", roles=("chief_editor",)))
+        editor = bearer(login_staff(client, "editor", roles=("editor",)))
+        chain = [{"name": "值班审核", "role": "chief_editor"}]
+        client.post(
+            "/api/v1/content/channels", json={"slug": "news", "name": "要闻", "review_chain": chain}, headers=chief
+        )
+        article = client.post(
+            "/api/v1/content/articles", json={"title": "供暖通知", "channel": "news"}, headers=editor
+        ).json()["id"]
+        client.post(f"/api/v1/content/articles/{article}/submit", json={}, headers=editor)
+        client.post(f"/api/v1/content/articles/{article}/approve", json={}, headers=chief)
+        quiet = client.post(f"/api/v1/articles/{article}/comments", json={"body": "谢谢通知"}, headers=people.resident)
+        loud = client.post(
+            f"/api/v1/articles/{article}/comments", json={"body": "再不供暖就集体上访"}, headers=people.resident
+        )
+        assert quiet.status_code == loud.status_code == 201
+        call(client, _deliver_all, client)
+        alerts = [t for t in call(client, _titles_of_staff, "dispatcher") if t.startswith("舆情预警")]
+        assert alerts == ["舆情预警（集体上访）：评论「再不供暖就集体上访」"]

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from newsplus.content import api, desk, desk_api, desk_articles, desk_library, pages, workflow
 from newsplus.content.distribution import BUILT_IN, DistributionChannel, record_distribution
 from newsplus.content.feed import banner_topics, feed
-from newsplus.content.reader import view_counter
+from newsplus.content.reader import CommentPosted, view_counter
 from newsplus.content.settings import ContentSettings
 from newsplus.events.jobs import Job
 from newsplus.events.outbox import Event, handles
@@ -87,8 +87,8 @@ def register_roles() -> list[Role]:
 
 @hookimpl
 def register_events() -> list[type[Event]]:
-    """Submitted, sent back, published, unpublished."""
-    return list(workflow.EVENTS)
+    """Submitted, sent back, published, unpublished; a comment posted."""
+    return [*workflow.EVENTS, CommentPosted]
 
 
 @hookimpl

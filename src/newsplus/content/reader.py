@@ -14,11 +14,22 @@ from newsplus.content.feed import article
 from newsplus.content.tables import Article, Comment, DailyReach, Reaction
 from newsplus.districts.scope import current_district, district_scope
 from newsplus.errors import Conflict, InvalidInput, NotFound
+from newsplus.events.outbox import Event, publish
 
 if TYPE_CHECKING:
     from newsplus.districts.scope import CurrentDistrict
     from newsplus.runtime import Newsplus
     from newsplus.users.access import CurrentUser
+
+
+class CommentPosted(Event, tag="content.comment_posted"):
+    """A resident commented (other plugins watch comments, e.g. for 舆情 words)."""
+
+    comment_id: int
+    article_id: int
+    body: str
+    status: str
+
 
 COUNTERS = {"like": "like_count", "favourite": "favourite_count"}
 REACH = {"view": "views", "like": "likes", "favourite": "favourites", "share": "shares", "comment": "comments"}
@@ -158,6 +169,11 @@ async def post_comment(newsplus: Newsplus, user: CurrentUser, article_id: int, b
             article=article_id, user=user.id, body=body, status=status, flagged=",".join(words)[:200], created_at=now()
         )
         await row.save()
+        await publish(
+            newsplus,
+            CommentPosted(comment_id=row.id, article_id=article_id, body=body[:200], status=status),
+            actor=user.id,
+        )
         if status == "approved":
             await _count_comment(newsplus, article_id, view.channel_id)
     content_cache(newsplus).drop(("counts", article_id))

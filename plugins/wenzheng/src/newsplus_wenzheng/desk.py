@@ -21,16 +21,22 @@ SUPERVISE = requires("wenzheng.supervise")
 TABS = ("submitted", "accepted", "dispatched", "signed", "in_progress", "replied", "closed")
 
 
-@get("/desk/wenzheng", guards=[DISPATCH])
+@get("/desk/wenzheng", guards=[SUPERVISE])
 async def console(
-    request: Request, newsplus: NewsplusDep, status: FromQuery[str] = "submitted", overdue: FromQuery[bool] = False
+    request: Request,
+    newsplus: NewsplusDep,
+    status: FromQuery[str] = "submitted",
+    overdue: FromQuery[bool] = False,
+    escalated: FromQuery[bool] = False,
 ) -> Template:
-    """The dispatcher console: the queue by status, the overdue list, flagged inquiries first."""
-    where = (
-        Inquiry.status.is_in(["dispatched", "signed", "in_progress"]) & (Inquiry.handle_due_at < now())
-        if overdue
-        else Inquiry.status == (status if status in TABS else "submitted")
-    )
+    """The dispatchers' and supervisors' console: the queue by status, the overdue and escalated (督办) lists."""
+    open_ = Inquiry.status.is_in(["dispatched", "signed", "in_progress"])
+    if overdue:
+        where = open_ & (Inquiry.handle_due_at < now())
+    elif escalated:
+        where = open_ & Inquiry.escalated_at.is_not_null()
+    else:
+        where = Inquiry.status == (status if status in TABS else "submitted")
     items = await inquiries.listing(newsplus, where, before=None, limit=50, full=True)
     counts = {s: await Inquiry.count().where(Inquiry.status == s) for s in TABS[:6]}
     return await page(
@@ -39,6 +45,7 @@ async def console(
         items=items["items"],
         status=status,
         overdue=overdue,
+        escalated=escalated,
         tabs=TABS,
         counts=counts,
     )

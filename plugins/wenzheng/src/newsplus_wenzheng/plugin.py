@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsplus import Event, HomeTile, Job, MenuItem, Permission, Role, handles, hookimpl
+from newsplus.events.outbox import event_name
 from newsplus.notifications.inbox import notify
 from newsplus.notifications.preferences import NotificationCategory
 from newsplus_wenzheng import api, desk, hookspecs, open311, pages
 from newsplus_wenzheng.deadlines import holders, run_deadlines
 from newsplus_wenzheng.events import InquiryChanged
+from newsplus_wenzheng.inquiries import watch_hits
 from newsplus_wenzheng.settings import WenzhengSettings
 from newsplus_wenzheng.targets import hand_over
 from newsplus_wenzheng.workflow import TOLD
@@ -98,12 +100,24 @@ def register_jobs() -> list[Job]:
 
 
 @hookimpl
-@handles("wenzheng.*")
+@handles("wenzheng.*", "content.comment_posted")
 def handle_event(event: Event, newsplus: Newsplus):
-    """Tell the resident, the department, the dispatchers or the supervisors, as the step requires."""
+    """Tell the resident, the department, the dispatchers or the supervisors, as the step requires; watch
+    comments for 舆情 words."""
     if isinstance(event, InquiryChanged):
         return _tell(newsplus, event)
+    if event_name(event) == "content.comment_posted":
+        return _watch_comment(newsplus, event)
     return None
+
+
+async def _watch_comment(newsplus: Newsplus, event: Any) -> None:
+    hits = watch_hits(newsplus, event.body)
+    if not hits:
+        return
+    title = f"舆情预警（{','.join(hits)}）：评论「{event.body[:30]}」"
+    for user_id in dict.fromkeys(await holders("dispatcher") + await holders("supervisor")):
+        await notify(newsplus, user_id, title, link="/desk/content/comments", category="wenzheng.work")
 
 
 async def _tell(newsplus: Newsplus, event: InquiryChanged) -> None:
@@ -150,7 +164,7 @@ def menu_items(request: Request, user: CurrentUser | None) -> list[MenuItem]:
     """The 问政 tab; the dispatcher console, department queue and rates in the desk."""
     return [
         MenuItem(label="问政", url="/wenzheng", area="h5", icon="chat", order=200),
-        MenuItem(label="Dispatch", url="/desk/wenzheng", area="desk", order=300, permission="wenzheng.dispatch"),
+        MenuItem(label="Dispatch", url="/desk/wenzheng", area="desk", order=300, permission="wenzheng.supervise"),
         MenuItem(label="My department's inquiries", url="/desk/wenzheng/queue", area="desk", order=310),
         MenuItem(label="Rates", url="/desk/wenzheng/rates", area="desk", order=320, permission="wenzheng.supervise"),
     ]
