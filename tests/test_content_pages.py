@@ -19,10 +19,10 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from newsplus.content.reader import view_counter
-from newsplus.testing import bearer, call, login_resident, login_staff
+from newsplus.testing import HTML, bearer, browse_as, call, login_resident, login_staff, submit_form, view
+from newsplus.testing import page_text as text
 
 EN = {"Accept-Language": "en"}
-HTML = {"Accept": "text/html", **EN}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SITE = "http://127.0.0.1:8000"  # the default [site] base_url, which exports make addresses absolute with
 
@@ -101,50 +101,11 @@ class Newsroom:
         return self.client.get("/api/v1/me", headers=self.api(who)).json()["id"]
 
 
-def browse_as(client: TestClient, token: str | None) -> None:
-    """Browse with this session cookie (None: anonymously)."""
-    if token is None:
-        client.cookies.delete("newsplus_session")
-    else:
-        client.cookies.set("newsplus_session", token)
-
-
-def view(client: TestClient, url: str, token: str | None = None, status: int = 200) -> str:
-    """GET a page as a browser does and return its HTML, checking its status."""
-    browse_as(client, token)
-    response = client.get(url, headers=HTML)
-    assert response.status_code == status, (url, response.status_code, response.text[:3000])
-    return response.text
-
-
-def submit_form(
-    client: TestClient,
-    url: str,
-    data: dict,
-    token: str | None = None,
-    *,
-    files: dict | None = None,
-    follow: bool = True,
-):
-    """POST a form with the CSRF token every page's forms carry (any page sets the cookie it matches)."""
-    browse_as(client, token)
-    if not client.cookies.get("newsplus_csrf"):
-        client.get("/search", headers=HTML)
-    data = {**data, "_csrf_token": client.cookies.get("newsplus_csrf")}
-    return client.post(url, data=data, files=files, headers=HTML, follow_redirects=follow)
-
-
 def press(client: TestClient, page: str, url: str, token: str, /, **fields: str):
     """Press a button of a form already on a page: its hidden fields as they were, plus the button and inputs."""
     form = part(page, rf'<form method="post" action="{re.escape(url)}".*?</form>')
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
     return submit_form(client, url, {**hidden, **fields}, token)
-
-
-def text(page: str) -> str:
-    """The text a person reads: tags dropped, entities decoded, whitespace collapsed."""
-    without_tags = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S))
-    return re.sub(r"\s+", " ", html.unescape(without_tags)).strip()
 
 
 def part(page: str, pattern: str) -> str:

@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from litestar.testing import TestClient
 
@@ -22,7 +21,7 @@ from newsplus.districts.scope import district_scope
 from newsplus.notifications import inbox
 from newsplus.notifications.audience import Audience
 from newsplus.notifications.tables import Notification, SendLog
-from newsplus.testing import bearer, call, login_resident, login_staff, make_app, running
+from newsplus.testing import bearer, call, login_resident, login_staff, make_app, running, serving
 from newsplus.users import accounts, auth
 from newsplus.users.tables import User
 
@@ -453,15 +452,9 @@ def test_a_webhook_receives_signed_events_and_is_retried(newsplus_app) -> None:
 
 async def test_a_notification_reaches_an_open_sse_stream_and_a_reconnect_replays(newsplus_database_url) -> None:
     app = make_app(database_url=newsplus_database_url)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(30):
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-                await asyncio.sleep(0.05)
+    async with serving(app) as base:
         newsplus = app.state.newsplus
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             await http.post("/api/v1/auth/code", json={"phone": "13800000001"})
             code = [m.body.split("验证码 ")[1][:6] for m in newsplus.channels[-1].sent][-1]
             token = (await http.post("/api/v1/auth/login/code", json={"phone": "13800000001", "code": code})).json()[
@@ -495,9 +488,6 @@ async def test_a_notification_reaches_an_open_sse_stream_and_a_reconnect_replays
             assert f"id: {missed}" in replay and "断线期间的消息" in replay[-1]
         await asyncio.sleep(0.1)
         assert newsplus.stream.clients == {}  # disconnected clients cost nothing
-    finally:
-        server.should_exit = True
-        await task
 
 
 # -- desk -------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ with the reason shown, unless ``NEWSPLUS_REQUIRE_POSTGRES=1`` (CI), where they f
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 import secrets
@@ -27,15 +28,21 @@ from newsplus.runtime import Newsplus
 from newsplus.settings import Settings, settings_from_dict
 
 __all__ = [
+    "HTML",
     "bearer",
+    "browse_as",
     "call",
     "login_resident",
     "login_staff",
     "make_app",
     "make_settings",
+    "page_text",
     "postgres_schema",
     "running",
+    "serving",
     "sms_codes",
+    "submit_form",
+    "view",
 ]
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -136,6 +143,69 @@ def login_resident(client: Any, phone: str = "13800138000") -> str:
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for a token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+# -- pages, as a browser uses them ---------------------------------------------------------------------
+
+HTML = {"Accept": "text/html", "Accept-Language": "en"}
+"""Headers of a browser asking for a page (in English, so tests can read the words)."""
+
+
+def browse_as(client: Any, token: str | None) -> None:
+    """Browse with this session cookie (None: anonymously)."""
+    if token is None:
+        client.cookies.delete("newsplus_session")
+    else:
+        client.cookies.set("newsplus_session", token)
+
+
+def view(client: Any, url: str, token: str | None = None, status: int = 200) -> str:
+    """GET a page as a browser does and return its HTML, checking its status."""
+    browse_as(client, token)
+    response = client.get(url, headers=HTML)
+    assert response.status_code == status, (url, response.status_code, response.text[:3000])
+    return response.text
+
+
+def submit_form(
+    client: Any, url: str, data: dict, token: str | None = None, *, files: Any = None, follow: bool = True
+) -> Any:
+    """POST a form with the CSRF token every page's forms carry (the home page sets the cookie first)."""
+    browse_as(client, token)
+    if not client.cookies.get("newsplus_csrf"):
+        client.get("/", headers=HTML)
+    data = {**data, "_csrf_token": client.cookies.get("newsplus_csrf")}
+    return client.post(url, data=data, files=files, headers=HTML, follow_redirects=follow)
+
+
+def page_text(page: str) -> str:
+    """The text a person reads on a page: tags dropped, entities decoded, whitespace collapsed."""
+    without_tags = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S))
+    return re.sub(r"\s+", " ", html.unescape(without_tags)).strip()
+
+
+@asynccontextmanager
+async def serving(app: Litestar) -> AsyncIterator[str]:
+    """Serve an app over real HTTP on a free local port for the block; yield its base address."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------------

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from georeport import GeoReport
 from jsonschema import Draft7Validator
 from litestar.testing import TestClient
@@ -19,7 +17,7 @@ from referencing.jsonschema import DRAFT7
 from test_story import District
 
 from newsplus import CurrentUser, district_scope
-from newsplus.testing import make_app
+from newsplus.testing import make_app, serving
 from newsplus_wenzheng import workflow
 
 SCHEMAS = Path(__file__).resolve().parents[3] / ".." / "shared" / "open311" / "georeport-v2"
@@ -122,23 +120,11 @@ def test_unknown_services_and_requests_are_404_in_the_specs_format(newsplus_app)
         assert client.get("/open311/v2/services.txt").status_code == 404
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_a_third_party_open311_client_reads_services_and_requests(newsplus_database_url) -> None:
     app = make_app(["wenzheng"], database_url=newsplus_database_url, settings=KEYS)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(30):
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-                await asyncio.sleep(0.05)
+    async with serving(app) as base:
         newsplus = app.state.newsplus
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(base_url=base) as http:
             created = await http.post(
                 "/open311/v2/requests.json",
                 data={
@@ -155,9 +141,7 @@ async def test_a_third_party_open311_client_reads_services_and_requests(newsplus
         with district_scope(newsplus.districts.primary):
             await workflow.act(newsplus, dispatcher, ticket["token"], "accept")
         for fmt in ("json", "xml"):
-            client = GeoReport(
-                root_address=f"http://127.0.0.1:{port}/open311/v2", api_key="key-for-the-city-app", output_format=fmt
-            )
+            client = GeoReport(root_address=f"{base}/open311/v2", api_key="key-for-the-city-app", output_format=fmt)
             services = await asyncio.to_thread(client.get_service_list)
             assert "sanitation" in [s["service_code"] for s in services]
             definition = await asyncio.to_thread(client.get_service_definition, "sanitation")
@@ -168,6 +152,3 @@ async def test_a_third_party_open311_client_reads_services_and_requests(newsplus
             one = await asyncio.to_thread(client.get_service_request, ticket["service_request_id"])
             one = one[0] if isinstance(one, list) else one
             assert (one["service_code"], one["status"]) == ("heating", "open")
-    finally:
-        server.should_exit = True
-        await task

@@ -7,7 +7,6 @@ browser would, with the session cookie and the CSRF token the page carries. Page
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from datetime import UTC, datetime
@@ -17,11 +16,11 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from newsplus import frozen_clock
-from newsplus.testing import bearer, call, login_resident, login_staff
+from newsplus.testing import HTML, bearer, browse_as, call, login_resident, login_staff, submit_form, view
+from newsplus.testing import page_text as text
 from newsplus.users.accounts import create_department
 
 EN = {"Accept-Language": "en"}
-HTML = {"Accept": "text/html", **EN}
 # Wednesday 2026-11-25, 09:30 in Beijing.
 MORNING = datetime(2026, 11, 25, 1, 30, tzinfo=UTC)
 TITLE = "小区垃圾堆积什么时候清运？"
@@ -107,33 +106,6 @@ class District:
                 return
 
 
-def browse_as(client: TestClient, token: str | None) -> None:
-    """Browse with this session cookie (None: anonymously)."""
-    if token is None:
-        client.cookies.delete("newsplus_session")
-    else:
-        client.cookies.set("newsplus_session", token)
-
-
-def view(client: TestClient, url: str, token: str | None = None, status: int = 200) -> str:
-    """GET a page as a browser does and return its HTML, checking its status."""
-    browse_as(client, token)
-    response = client.get(url, headers=HTML)
-    assert response.status_code == status, (url, response.status_code, response.text[:3000])
-    return response.text
-
-
-def submit_form(
-    client: TestClient, url: str, data: dict, token: str | None = None, *, files: list | None = None, follow=True
-):
-    """POST a form with the CSRF token every page's forms carry (any page sets the cookie it matches)."""
-    browse_as(client, token)
-    if not client.cookies.get("newsplus_csrf"):
-        client.get("/wenzheng", headers=HTML)
-    data = {**data, "_csrf_token": client.cookies.get("newsplus_csrf")}
-    return client.post(url, data=data, files=files, headers=HTML, follow_redirects=follow)
-
-
 def forms(page: str, url: str) -> list[str]:
     """The POST forms of a page that go to this address."""
     return re.findall(rf'<form method="post" action="{re.escape(url)}".*?</form>', page, re.S)
@@ -149,12 +121,6 @@ def action_form(page: str, token: str, action: str) -> str:
 def actions(page: str, token: str) -> set[str]:
     """The actions the desk detail page offers."""
     return {re.search(r'name="action" value="([^"]+)"', f).group(1) for f in forms(page, f"/desk/wenzheng/{token}")}
-
-
-def text(page: str) -> str:
-    """The text a person reads: tags dropped, entities decoded, whitespace collapsed."""
-    without_tags = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S))
-    return re.sub(r"\s+", " ", html.unescape(without_tags)).strip()
 
 
 def part(page: str, pattern: str) -> str:
