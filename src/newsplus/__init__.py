@@ -7,7 +7,7 @@ from newsplus.app import create_app
 from newsplus.clock import frozen_clock, now
 from newsplus.content.articles import create_article
 from newsplus.content.distribution import DistributionChannel
-from newsplus.content.media import StoredFile, read_upload, store_file, url_of
+from newsplus.content.media import StoredFile, read_upload, remove_file, store_file, url_of
 from newsplus.content.schemas import ArticleIn, FeedItem
 from newsplus.db import create_index, transaction
 from newsplus.districts.scope import (
@@ -89,6 +89,7 @@ __all__ = [
     "post_signed",
     "publish",
     "read_upload",
+    "remove_file",
     "requires",
     "signed_in",
     "store_file",

@@ -180,3 +180,22 @@ def test_supervisors_see_escalated_inquiries_in_the_console(newsplus_app) -> Non
             and "Sign for it" not in detail.text
             and "Dispatch</button>" not in detail.text
         )
+
+
+def test_a_new_deadline_after_escalation_is_watched_again(newsplus_app) -> None:
+    with frozen_clock(beijing("2026-11-25")) as clock, TestClient(newsplus_app(["wenzheng"])) as client:
+        people = District(client)
+        token = people.write()["token"]
+        people.act(people.dispatcher, token, "accept")
+        people.act(people.dispatcher, token, "dispatch", department=people.street)
+        newsplus = client.app.state.newsplus
+        clock.set(beijing("2026-11-27", "18:30"))
+        call(client, newsplus.scheduler.run_now, "wenzheng.deadlines")
+        signed = client.post(
+            "/api/v1/auth/login/password", json={"username": "dispatcher", "password": "correct-horse-battery"}
+        )
+        dispatcher = {"Authorization": f"Bearer {signed.json()['token']}"}
+        assert people.act(dispatcher, token, "deadline", days=2)["status"] == "dispatched"  # due Tuesday 1 Dec
+        clock.set(beijing("2026-12-01", "18:30"))
+        call(client, newsplus.scheduler.run_now, "wenzheng.deadlines")
+        assert [s["action"] for s in call(client, _steps, token)].count("escalate") == 2

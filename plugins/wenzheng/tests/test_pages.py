@@ -361,8 +361,9 @@ def test_the_console_lists_new_inquiries_under_to_accept_with_counts(newsplus_ap
         assert '<a class="tag" href="/desk/wenzheng?status=accepted">待转办 (1)</a>' in tabs
         assert '<a class="tag" href="/desk/wenzheng?status=dispatched">待签收</a>' in tabs
         rows = desk_rows(page)
-        assert len(rows) == 2 and rows[0].split()[1:3] == [TITLE, "待受理"]
-        assert "路灯不亮" in rows[1] and "天通苑北街道" in rows[0]
+        # The oldest first: it is the nearest to its deadline.
+        assert len(rows) == 2 and rows[1].split()[1:3] == [TITLE, "待受理"]
+        assert "路灯不亮" in rows[0] and "天通苑北街道" in rows[1]
         assert f'href="/desk/wenzheng/{second}"' in page and f'href="/desk/wenzheng/{first}"' in page
         assert "已经受理的问政" not in page
         assert "已经受理的问政" in text(view(client, "/desk/wenzheng?status=accepted", dispatcher))

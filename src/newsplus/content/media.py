@@ -148,6 +148,14 @@ async def store_upload(newsplus: Newsplus, data: bytes, name: str, *, user_id: i
     return row
 
 
+async def remove_file(newsplus: Newsplus, path: str) -> None:
+    """Delete a stored file (and nothing outside the media folder)."""
+    if not path or ".." in Path(path).parts or Path(path).is_absolute():
+        return
+    target = media_root(newsplus) / path
+    await asyncio.to_thread(target.unlink, missing_ok=True)
+
+
 def url_of(path: str) -> str:
     """The public address of a stored file."""
     return URL_PREFIX + path if path else ""

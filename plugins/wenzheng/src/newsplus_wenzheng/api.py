@@ -112,7 +112,7 @@ async def queue(
         where &= Inquiry.status == status
     if overdue:
         where &= Inquiry.status.is_in(["dispatched", "signed", "in_progress"]) & (Inquiry.handle_due_at < now())
-    return await inquiries.listing(newsplus, where, before=before, limit=limit, full=True)
+    return await inquiries.listing(newsplus, where, before=before, limit=limit, seen_by="staff")
 
 
 @post("/inquiries/{token:str}/{action:str}", guards=[staff], status_code=200)

@@ -28,6 +28,7 @@ class WorkingCalendar:
         """Close of business (18:00 local) on the Nth working day after the day of ``start`` (UTC)."""
         day = start.astimezone(self.zone).date()
         counted = 0
+        working_days = min(working_days, 366)  # a deadline more than a year of working days away is a mistake
         while counted < max(working_days, 0):
             day += timedelta(days=1)
             if self.is_working_day(day):

@@ -73,9 +73,15 @@ async def run_deadlines(newsplus: Newsplus) -> dict[str, int]:
 
 async def _mark(newsplus: Newsplus, row: dict, action: str, column: Any, moment: datetime, note: str) -> bool:
     async with transaction():
+        # Still open, still due as when selected: a reply or re-dispatch meanwhile must not be 催办'd.
         changed = (
             await Inquiry.update({column: moment})
-            .where((Inquiry.id == row["id"]) & column.is_null())
+            .where(
+                (Inquiry.id == row["id"])
+                & column.is_null()
+                & Inquiry.status.is_in(OPEN)
+                & (Inquiry.handle_due_at == row["handle_due_at"])
+            )
             .returning(Inquiry.id)
         )
         if changed:

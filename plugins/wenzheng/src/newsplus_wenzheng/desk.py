@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
+from piccolo.query.functions.aggregate import Count
 
 from newsplus import DomainError, Forbidden, InvalidInput, NewsplusDep, now, page, requires, staff, translator_for
 from newsplus.users.tables import Department
@@ -18,6 +19,14 @@ from newsplus_wenzheng.workflow import check_rule
 
 DISPATCH = requires("wenzheng.dispatch")
 SUPERVISE = requires("wenzheng.supervise")
+
+
+def number(value: str) -> int | None:
+    """A whole number typed in a form (ASCII digits only), or None."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 TABS = ("submitted", "accepted", "dispatched", "signed", "in_progress", "replied", "closed")
 
 
@@ -28,6 +37,7 @@ async def console(
     status: FromQuery[str] = "submitted",
     overdue: FromQuery[bool] = False,
     escalated: FromQuery[bool] = False,
+    before: FromQuery[int | None] = None,
 ) -> Template:
     """The dispatchers' and supervisors' console: the queue by status, the overdue and escalated (督办) lists."""
     open_ = Inquiry.status.is_in(["dispatched", "signed", "in_progress"])
@@ -37,12 +47,19 @@ async def console(
         where = open_ & Inquiry.escalated_at.is_not_null()
     else:
         where = Inquiry.status == (status if status in TABS else "submitted")
-    items = await inquiries.listing(newsplus, where, before=None, limit=50, full=True)
-    counts = {s: await Inquiry.count().where(Inquiry.status == s) for s in TABS[:6]}
+    # The oldest first: they are the nearest to their deadlines.
+    items = await inquiries.listing(newsplus, where, before=before, limit=50, seen_by="staff", oldest_first=True)
+    grouped = (
+        await Inquiry.select(Inquiry.status, Count(Inquiry.id).as_alias("n"))
+        .where(Inquiry.status.is_in(list(TABS[:6])))
+        .group_by(Inquiry.status)
+    )
+    counts = {r["status"]: r["n"] for r in grouped}
     return await page(
         request,
         "wenzheng/desk/console.html",
         items=items["items"],
+        next=items["next"],
         status=status,
         overdue=overdue,
         escalated=escalated,
@@ -52,13 +69,14 @@ async def console(
 
 
 @get("/desk/wenzheng/queue", guards=[staff])
-async def department_queue(request: Request, newsplus: NewsplusDep) -> Template:
-    """A department's inquiries: to sign, in progress, and recently replied."""
+async def department_queue(request: Request, newsplus: NewsplusDep, before: FromQuery[int | None] = None) -> Template:
+    """A department's open inquiries, oldest first: to sign for, in progress, back from the resident."""
     departments = sorted(request.user.departments_with("wenzheng.handle"))
     if not departments:
         raise Forbidden("This page is for department handlers")
-    items = await inquiries.listing(newsplus, Inquiry.department.is_in(departments), before=None, limit=50, full=True)
-    return await page(request, "wenzheng/desk/queue.html", items=items["items"])
+    where = Inquiry.department.is_in(departments) & Inquiry.status.is_in(["dispatched", "signed", "in_progress"])
+    items = await inquiries.listing(newsplus, where, before=before, limit=50, seen_by="staff", oldest_first=True)
+    return await page(request, "wenzheng/desk/queue.html", items=items["items"], next=items["next"])
 
 
 @get("/desk/wenzheng/{token:str}", guards=[staff])
@@ -94,7 +112,7 @@ async def _detail_page(request: Request, newsplus: Any, token: str, error: str =
 async def act_page(request: Request, newsplus: NewsplusDep, token: FromPath[str]) -> Response[Any]:
     """An action button of the detail page."""
     form = await request.form()
-    department, days = form.get("department", ""), form.get("days", "")
+    department, days = number(form.get("department", "")), number(form.get("days", ""))
     try:
         await workflow.act(
             newsplus,
@@ -102,8 +120,8 @@ async def act_page(request: Request, newsplus: NewsplusDep, token: FromPath[str]
             token,
             form.get("action", ""),
             note=form.get("note", ""),
-            department=int(department) if department.isdigit() else None,
-            days=int(days) if days.isdigit() else None,
+            department=department,
+            days=days,
             into=form.get("into", ""),
         )
     except DomainError as error:
@@ -150,8 +168,8 @@ async def rules_page(request: Request, newsplus: NewsplusDep) -> Template:
 async def rules_form(request: Request, newsplus: NewsplusDep) -> Redirect:
     """Add a routing rule or a reply template; or remove a rule."""
     form = await request.form()
-    if form.get("remove", "").isdigit():
-        await RoutingRule.delete().where(RoutingRule.id == int(form["remove"]))
+    if number(form.get("remove", "")) is not None:
+        await RoutingRule.delete().where(RoutingRule.id == number(form["remove"]))
     elif form.get("template_title"):
         if not form.get("template_body", "").strip():
             raise InvalidInput("A template needs a title and a body", extra={"field": "template_body"})
@@ -162,15 +180,8 @@ async def rules_form(request: Request, newsplus: NewsplusDep) -> Redirect:
         ).save()
     else:
         department, street, category = form.get("department", ""), form.get("street", ""), form.get("category", "")
-        await check_rule(
-            newsplus,
-            int(department) if department.isdigit() else None,
-            int(street) if street.isdigit() else None,
-            category,
-        )
-        await RoutingRule(
-            category=category, street=int(street) if street.isdigit() else None, department=int(department)
-        ).save()
+        await check_rule(newsplus, number(department), number(street), category)
+        await RoutingRule(category=category, street=number(street), department=number(department)).save()
     return Redirect("/desk/wenzheng/rules", status_code=303)
 
 

@@ -43,3 +43,11 @@ async def announce(newsplus: Newsplus, row: Any, action: str, actor: int | None)
         ),
         actor=actor,
     )
+
+
+class InquiryForwarded(Event, tag="wenzheng.inquiry_forwarded"):
+    """A dispatch to a department that works outside the desk: hand the inquiry over (its own delivery,
+    retried on its own, so a slow platform never holds up anyone's notifications)."""
+
+    inquiry_id: int
+    step_id: int

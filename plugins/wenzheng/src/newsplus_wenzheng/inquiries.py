@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from newsplus import Forbidden, InvalidInput, NotFound, StoredFile, now, store_file, transaction, url_of
+from newsplus.db import is_unique_violation
 from newsplus.users.tables import Department
 from newsplus_wenzheng.calendar import WorkingCalendar
 from newsplus_wenzheng.events import announce
-from newsplus_wenzheng.privacy import mask_address, mask_name, mask_phone
+from newsplus_wenzheng.privacy import mask_address, mask_name, mask_phone, mask_text
 from newsplus_wenzheng.schemas import KINDS, InquiryIn
 from newsplus_wenzheng.tables import Inquiry, Photo, Step
 
@@ -105,38 +106,49 @@ async def submit(
     moment = now()
     local_day = moment.astimezone(calendar(newsplus).zone).strftime("%Y%m%d")
     hits = watch_hits(newsplus, f"{title} {body}")
-    async with transaction():
-        row = Inquiry(
-            number=f"{local_day}{secrets.randbelow(10**6):06d}",
-            token=secrets.token_urlsafe(16),
-            user=user.id if user else None,
-            source=source,
-            kind=data.kind,
-            category=category.code,
-            title=title,
-            body=body,
-            extra=msgspec.json.encode(extra).decode(),
-            street=data.street,
-            community=data.community,
-            address=data.address.strip()[:300],
-            lat=data.lat,
-            lng=data.lng,
-            public=data.public,
-            contact_name=data.contact_name.strip()[:100] or (user.display_name if user else ""),
-            contact_phone=phone,
-            response_due_at=calendar(newsplus).deadline(moment, category.response_days),
-            flagged=",".join(hits)[:200],
-            created_at=moment,
-            updated_at=moment,
-        )
-        await row.save()
-        await Step(
-            inquiry=row.id, action="submit", to_status="submitted", actor=user.id if user else None, created_at=moment
-        ).save()
-        for photo in photos:
-            await Photo(inquiry=row.id, path=photo.path, thumb=photo.thumb).save()
-        await announce(newsplus, row, "submit", user.id if user else None)
-    return row
+    for attempt in range(5):  # a tracking number already taken today: draw another
+        try:
+            async with transaction():
+                row = Inquiry(
+                    number=f"{local_day}{secrets.randbelow(10**6):06d}",
+                    token=secrets.token_urlsafe(16),
+                    user=user.id if user else None,
+                    source=source,
+                    kind=data.kind,
+                    category=category.code,
+                    title=title,
+                    body=body,
+                    extra=msgspec.json.encode(extra).decode(),
+                    street=data.street,
+                    community=data.community,
+                    address=data.address.strip()[:300],
+                    lat=data.lat,
+                    lng=data.lng,
+                    public=data.public,
+                    contact_name=data.contact_name.strip()[:100] or (user.display_name if user else ""),
+                    contact_phone=phone,
+                    response_due_at=calendar(newsplus).deadline(moment, category.response_days),
+                    flagged=",".join(hits)[:200],
+                    created_at=moment,
+                    updated_at=moment,
+                )
+                await row.save()
+                await Step(
+                    inquiry=row.id,
+                    action="submit",
+                    to_status="submitted",
+                    actor=user.id if user else None,
+                    created_at=moment,
+                ).save()
+                for photo in photos:
+                    await Photo(inquiry=row.id, path=photo.path, thumb=photo.thumb).save()
+                await announce(newsplus, row, "submit", user.id if user else None)
+
+            return row
+        except Exception as exc:
+            if not is_unique_violation(exc) or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def add_photo(newsplus: Newsplus, user: CurrentUser, token: str, data: bytes) -> dict[str, str]:
@@ -146,10 +158,12 @@ async def add_photo(newsplus: Newsplus, user: CurrentUser, token: str, data: byt
         raise NotFound("No such inquiry")
     if row["status"] not in ("submitted", "accepted"):
         raise InvalidInput("Photos can be added until the inquiry is dispatched")
-    if await Photo.count().where(Photo.inquiry == row["id"]) >= newsplus.plugin_settings["wenzheng"].max_photos:
-        raise InvalidInput("At most {n} photos", n=newsplus.plugin_settings["wenzheng"].max_photos)
     stored = await store_file(newsplus, data, images_only=True)
-    await Photo(inquiry=row["id"], path=stored.path, thumb=stored.thumb).save()
+    limit = newsplus.plugin_settings["wenzheng"].max_photos
+    async with transaction():  # counted and added together, so two uploads at once cannot pass the limit
+        if await Photo.count().where(Photo.inquiry == row["id"]) >= limit:
+            raise InvalidInput("At most {n} photos", n=limit)
+        await Photo(inquiry=row["id"], path=stored.path, thumb=stored.thumb).save()
     return {"url": url_of(stored.path), "thumb": url_of(stored.thumb)}
 
 
@@ -170,15 +184,20 @@ def may_handle(user: CurrentUser | None, row: dict[str, Any]) -> bool:
     )
 
 
-def may_see_all(user: CurrentUser | None, row: dict[str, Any]) -> bool:
-    """The resident who wrote it, or staff working on it, see every detail."""
-    return user is not None and (row["user"] == user.id or may_handle(user, row) or user.can("wenzheng.supervise"))
+def audience(user: CurrentUser | None, row: dict[str, Any]) -> str:
+    """How much a viewer sees: ``staff`` working on it, the ``owner`` who wrote it, or the ``public``."""
+    if user is not None and (may_handle(user, row) or user.can("wenzheng.supervise")):
+        return "staff"
+    if user is not None and row["user"] == user.id:
+        return "owner"
+    return "public"
 
 
 async def view(newsplus: Newsplus, user: CurrentUser | None, token: str) -> dict[str, Any]:
     """An inquiry with its timeline and photos, as this viewer may see it (masked for the public)."""
     row = await by_token(token)
-    full = may_see_all(user, row)
+    seen_by = audience(user, row)
+    full = seen_by != "public"
     if not full and not (row["public"] and row["status"] in PUBLIC_STATUSES):
         raise NotFound("No such inquiry")
     steps = (
@@ -189,12 +208,16 @@ async def view(newsplus: Newsplus, user: CurrentUser | None, token: str) -> dict
     photos = await Photo.select(Photo.path, Photo.thumb).where(Photo.inquiry == row["id"]).order_by(Photo.id)
     names = await _department_names([s["department"] for s in steps] + [row["department"], row["street"]])
     names |= {c.code: c.name for c in categories(newsplus).values()}
-    return shape(row, full=full, names=names) | {
+    return shape(row, seen_by=seen_by, names=names) | {
         "timeline": [
             {
                 "action": s["action"],
                 "status": s["to_status"],
-                "note": s["note"] if full or s["action"] in ("reply", "reject", "progress") else "",
+                "note": s["note"]
+                if full
+                else mask_text(s["note"])
+                if s["action"] in ("reply", "reject", "progress")
+                else "",
                 "department": names.get(s["department"], ""),
                 "at": s["created_at"],
             }
@@ -216,8 +239,9 @@ async def _department_names(ids: list[int | None]) -> dict[int, str]:
     }
 
 
-def shape(row: dict[str, Any], *, full: bool, names: dict[Any, str]) -> dict[str, Any]:
-    """An inquiry as the API shows it; personal details only when ``full``."""
+def shape(row: dict[str, Any], *, seen_by: str, names: dict[Any, str]) -> dict[str, Any]:
+    """An inquiry as the API shows it: personal details for its owner and staff, internal notes for staff,
+    and for the public the phone, name and house numbers masked, in the free text too."""
     shown = {
         "number": row["number"],
         "token": row["token"],
@@ -239,52 +263,57 @@ def shape(row: dict[str, Any], *, full: bool, names: dict[Any, str]) -> dict[str
         "rating": row["rating"],
         "reopened": row["reopened"],
     }
-    if full:
+    if seen_by == "public":
         shown |= {
-            "address": row["address"],
-            "lat": row["lat"],
-            "lng": row["lng"],
-            "contact_name": row["contact_name"],
-            "contact_phone": row["contact_phone"],
-            "extra": msgspec.json.decode(row["extra"] or "{}"),
-            "flagged": row["flagged"],
-            "department_id": row["department"],
-        }
-    else:
-        shown |= {
+            "title": mask_text(row["title"]),
+            "body": mask_text(row["body"]),
+            "reply": mask_text(row["reply"]),
             "address": mask_address(row["address"]),
             "contact_name": mask_name(row["contact_name"]),
             "contact_phone": mask_phone(row["contact_phone"]) if row["contact_phone"] else "",
         }
         shown.pop("reopened")
+        return shown
+    shown |= {
+        "address": row["address"],
+        "lat": row["lat"],
+        "lng": row["lng"],
+        "contact_name": row["contact_name"],
+        "contact_phone": row["contact_phone"],
+        "extra": msgspec.json.decode(row["extra"] or "{}"),
+    }
+    if seen_by == "staff":
+        shown |= {"flagged": row["flagged"], "department_id": row["department"]}
     return shown
 
 
-async def listing(newsplus: Newsplus, where: Any, *, before: int | None, limit: int, full: bool) -> dict[str, Any]:
-    """A page of inquiries, newest first (``before`` an internal id from ``next``)."""
+async def listing(
+    newsplus: Newsplus, where: Any, *, before: int | None, limit: int, seen_by: str, oldest_first: bool = False
+) -> dict[str, Any]:
+    """A page of inquiries, newest (or oldest) first; ``next`` is the id to continue from (``before``)."""
     if not 1 <= limit <= 50:
         raise InvalidInput("limit must be between 1 and {max}", max=50, extra={"field": "limit"})
-    query = Inquiry.select().where(where).order_by(Inquiry.id, ascending=False).limit(limit + 1)
+    query = Inquiry.select().where(where).order_by(Inquiry.id, ascending=oldest_first).limit(limit + 1)
     if before:
-        query = query.where(Inquiry.id < before)
+        query = query.where(Inquiry.id > before if oldest_first else Inquiry.id < before)
     rows = await query
     names: dict[Any, str] = await _department_names([r["department"] for r in rows] + [r["street"] for r in rows])
     names |= {c.code: c.name for c in categories(newsplus).values()}
     return {
-        "items": [shape(r, full=full, names=names) for r in rows[:limit]],
+        "items": [shape(r, seen_by=seen_by, names=names) for r in rows[:limit]],
         "next": rows[limit - 1]["id"] if len(rows) > limit else None,
     }
 
 
 async def mine(newsplus: Newsplus, user: CurrentUser, *, before: int | None = None, limit: int = 20) -> dict[str, Any]:
     """A resident's own inquiries."""
-    return await listing(newsplus, Inquiry.user == user.id, before=before, limit=limit, full=True)
+    return await listing(newsplus, Inquiry.user == user.id, before=before, limit=limit, seen_by="owner")
 
 
 async def board(newsplus: Newsplus, *, before: int | None = None, limit: int = 20) -> dict[str, Any]:
     """The public board: public inquiries that were taken in, personal details masked."""
     where = (Inquiry.public == True) & Inquiry.status.is_in(list(PUBLIC_STATUSES))  # noqa: E712
-    return await listing(newsplus, where, before=before, limit=limit, full=False)
+    return await listing(newsplus, where, before=before, limit=limit, seen_by="public")
 
 
 def require_staff_view(user: CurrentUser, row: dict[str, Any]) -> None:

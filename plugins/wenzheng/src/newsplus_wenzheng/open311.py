@@ -4,6 +4,7 @@ inquiries; personal details (names, phone, e-mail) are taken in but never given 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -16,7 +17,7 @@ from litestar.params import FromPath
 from newsplus import DomainError, NewsplusDep, anyone
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries
-from newsplus_wenzheng.privacy import mask_address
+from newsplus_wenzheng.privacy import mask_address, mask_text
 from newsplus_wenzheng.schemas import InquiryIn
 from newsplus_wenzheng.tables import Inquiry
 
@@ -91,6 +92,11 @@ def _service(category: Any) -> dict[str, Any]:
     }
 
 
+def _rounded(value: float | None) -> float | None:
+    """A coordinate to three decimals (about 100 m): where, not whose door."""
+    return round(value, 3) if value is not None else None
+
+
 def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -110,10 +116,10 @@ async def _request_rows(rows: list[dict[str, Any]], newsplus: Any) -> list[dict[
         {
             "service_request_id": r["number"],
             "status": "closed" if r["status"] in CLOSED else "open",
-            "status_notes": r["reply"] or None,
+            "status_notes": mask_text(r["reply"]) or None,
             "service_name": names.get(r["category"], r["category"]),
             "service_code": r["category"],
-            "description": r["body"],
+            "description": mask_text(r["body"]),
             "agency_responsible": departments.get(r["department"]),
             "service_notice": None,
             "requested_datetime": _time(r["created_at"]),
@@ -122,15 +128,16 @@ async def _request_rows(rows: list[dict[str, Any]], newsplus: Any) -> list[dict[
             "address": mask_address(r["address"]) or None,
             "address_id": None,
             "zipcode": None,
-            "lat": r["lat"],
-            "long": r["lng"],
+            "lat": _rounded(r["lat"]),
+            "long": _rounded(r["lng"]),
             "media_url": None,
         }
         for r in rows
     ]
 
 
-PUBLIC = (Inquiry.public == True) & Inquiry.status.not_in(["submitted", "rejected"])  # noqa: E712
+# Public, and taken in (a merge can happen before acceptance: those stay out, as on the board).
+PUBLIC = (Inquiry.public == True) & Inquiry.accepted_at.is_not_null() & Inquiry.status.not_in(["rejected"])  # noqa: E712
 
 
 @get("/{name:str}", guards=[anyone])
@@ -260,7 +267,7 @@ async def create_request(request: Request, newsplus: NewsplusDep, name: FromPath
         lng=lng,
         public=True,
         contact_name=name_parts,
-        contact_phone=form.get("phone", ""),
+        contact_phone=re.sub(r"^(\+?86|0086)", "", re.sub(r"[\s-]", "", form.get("phone", ""))),
         extra=extra,
     )
     row = await inquiries.submit(newsplus, None, data, source="open311")

@@ -21,6 +21,7 @@ from newsplus import (
 )
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries, workflow
+from newsplus_wenzheng.desk import number
 from newsplus_wenzheng.schemas import KINDS, RATINGS, InquiryIn
 
 
@@ -72,7 +73,7 @@ async def submit_page(request: Request, newsplus: NewsplusDep) -> Response[Any]:
             category=form.get("category", ""),
             title=form.get("title", ""),
             body=form.get("body", ""),
-            street=int(street) if street.isdigit() else None,
+            street=number(street),
             address=form.get("address", ""),
             public=form.get("public") == "1",
             contact_phone=form.get("contact_phone", ""),

@@ -9,9 +9,9 @@ from newsplus import Event, HomeTile, Job, MenuItem, Permission, Role, handles, 
 from newsplus.events.outbox import event_name
 from newsplus.notifications.inbox import notify
 from newsplus.notifications.preferences import NotificationCategory
-from newsplus_wenzheng import api, desk, hookspecs, open311, pages
+from newsplus_wenzheng import api, desk, hookspecs, open311, pages, privacy_data
 from newsplus_wenzheng.deadlines import holders, run_deadlines
-from newsplus_wenzheng.events import InquiryChanged
+from newsplus_wenzheng.events import InquiryChanged, InquiryForwarded
 from newsplus_wenzheng.inquiries import watch_hits
 from newsplus_wenzheng.settings import WenzhengSettings
 from newsplus_wenzheng.targets import hand_over
@@ -72,8 +72,8 @@ def register_roles() -> list[Role]:
 
 @hookimpl
 def register_events() -> list[type[Event]]:
-    """Every step of an inquiry."""
-    return [InquiryChanged]
+    """Every step of an inquiry; a hand-over to a department's outside target."""
+    return [InquiryChanged, InquiryForwarded]
 
 
 @hookimpl
@@ -106,6 +106,8 @@ def handle_event(event: Event, newsplus: Newsplus):
     comments for 舆情 words."""
     if isinstance(event, InquiryChanged):
         return _tell(newsplus, event)
+    if isinstance(event, InquiryForwarded):
+        return hand_over(newsplus, event.inquiry_id, event.step_id)
     if event_name(event) == "content.comment_posted":
         return _watch_comment(newsplus, event)
     return None
@@ -121,8 +123,6 @@ async def _watch_comment(newsplus: Newsplus, event: Any) -> None:
 
 
 async def _tell(newsplus: Newsplus, event: InquiryChanged) -> None:
-    if event.action in ("dispatch", "reopen"):
-        await hand_over(newsplus, event.inquiry_id)
     link = f"/wenzheng/{event.token}"
     desk_link = f"/desk/wenzheng/{event.token}"
     if event.user_id and event.action in TOLD:
@@ -151,6 +151,18 @@ async def _tell(newsplus: Newsplus, event: InquiryChanged) -> None:
     for label, users in staff.items():
         for user_id in dict.fromkeys(users):
             await notify(newsplus, user_id, f"{label}：{event.title}", link=desk_link, category="wenzheng.work")
+
+
+@hookimpl
+def user_data(newsplus: Newsplus, user: CurrentUser):
+    """A resident's inquiries with their timelines, for their data export."""
+    return privacy_data.export(newsplus, user)
+
+
+@hookimpl
+def handle_user_deleted(newsplus: Newsplus, user: CurrentUser):
+    """Keep a deleted resident's inquiries for statistics, without anything that points at them."""
+    return privacy_data.erase(newsplus, user)
 
 
 @hookimpl

@@ -20,9 +20,9 @@ def month_range(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC bounds of a local calendar month given as YYYY-MM."""
     try:
         first = date.fromisoformat(f"{month}-01")
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     except ValueError:
         raise InvalidInput("Give the month as YYYY-MM", extra={"field": "month"}) from None
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return (
         datetime.combine(first, datetime.min.time(), zone).astimezone(UTC),
         datetime.combine(following, datetime.min.time(), zone).astimezone(UTC),
@@ -40,7 +40,7 @@ async def rates(by: str, start: datetime, end: datetime, zone: ZoneInfo) -> list
     - on-time rate: replied before the handling deadline / replied
     - resolution rate: closed without 不满意 / dispatched
     - satisfaction rate: 满意 + 基本满意 / rated
-    - average handling hours: received → first reply
+    - average handling hours: received → reply (the latest one, after any reopening)
     """
     if by not in DIMENSIONS:
         raise InvalidInput("Group by department, street, category or month", extra={"field": "by"})

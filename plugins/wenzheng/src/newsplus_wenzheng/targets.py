@@ -76,15 +76,23 @@ def dispatch_targets(newsplus: Newsplus) -> dict[str, DispatchTarget]:
     return found
 
 
-async def hand_over(newsplus: Newsplus, inquiry_id: int) -> None:
-    """After a dispatch: send the inquiry to its department's target (unless it works in the desk)."""
+async def target_of(newsplus: Newsplus, department_id: int | None) -> str:
+    """The dispatch target a department's inquiries go to (``internal`` unless configured)."""
+    if department_id is None:
+        return "internal"
+    department = await Department.select(Department.name).where(Department.id == department_id).first()
+    targets = newsplus.plugin_settings["wenzheng"].department_targets
+    return targets.get(department["name"] if department else "", "internal")
+
+
+async def hand_over(newsplus: Newsplus, inquiry_id: int, step_id: int) -> None:
+    """Send a dispatched inquiry to its department's target, once per dispatch (repeats are skipped)."""
     row = await Inquiry.select().where(Inquiry.id == inquiry_id).first()
     if row is None or row["department"] is None or row["status"] != "dispatched":
         return
-    department = await Department.select(Department.name).where(Department.id == row["department"]).first()
-    name = newsplus.plugin_settings["wenzheng"].department_targets.get(
-        department["name"] if department else "", "internal"
-    )
+    if await Step.exists().where((Step.inquiry == inquiry_id) & (Step.action == "forward") & (Step.id > step_id)):
+        return
+    name = await target_of(newsplus, row["department"])
     target = dispatch_targets(newsplus).get(name)
     if target is None:
         raise LookupError(f"dispatch target {name!r} is not registered")
@@ -103,12 +111,13 @@ async def hand_over(newsplus: Newsplus, inquiry_id: int) -> None:
 
 
 class Callback(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A status update from the handling platform, delivered at least once."""
+    """A status update from the handling platform, delivered at least once (``district`` as it was sent)."""
 
     event_id: str
     number: str
     action: str
     note: str = ""
+    district: str = ""
 
 
 async def receive_callback(newsplus: Newsplus, data: Callback) -> dict[str, Any]:
@@ -126,7 +135,9 @@ async def receive_callback(newsplus: Newsplus, data: Callback) -> dict[str, Any]
         row = await Inquiry.select(Inquiry.token, Inquiry.department).where(Inquiry.number == data.number).first()
         if row is None:
             raise NotFound("No such inquiry")
-        if row["department"] is None:
+        if data.district and data.district != current_district().slug:
+            raise Forbidden("This update is for another district")
+        if row["department"] is None or await target_of(newsplus, row["department"]) != "webhook":
             raise Forbidden("This inquiry is not with the platform")
         platform = CurrentUser(
             id=0,

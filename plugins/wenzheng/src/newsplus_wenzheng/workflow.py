@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from newsplus import Conflict, Forbidden, InvalidInput, NotFound, now, transaction
+from newsplus import Conflict, Forbidden, InvalidInput, NotFound, now, publish, transaction
 from newsplus.users.tables import Department
-from newsplus_wenzheng.events import announce
+from newsplus_wenzheng.events import InquiryForwarded, announce
 from newsplus_wenzheng.inquiries import by_token, calendar, categories
 from newsplus_wenzheng.tables import Inquiry, RoutingRule, Step
+from newsplus_wenzheng.targets import target_of
 
 if TYPE_CHECKING:
     from newsplus import CurrentUser, Newsplus
@@ -81,7 +82,7 @@ async def _step(
         raise Conflict("Someone else acted on this inquiry just now; reload and look again")
     department = values.get("department", row["department"])
     acting = department if department is not None else row["department"]  # a return is the old department's
-    await Step(
+    step = Step(
         inquiry=row["id"],
         action=action,
         from_status=row["status"],
@@ -90,9 +91,12 @@ async def _step(
         department=acting,
         note=note,
         created_at=moment,
-    ).save()
+    )
+    await step.save()
     updated = {**row, **values, "status": status, "department": department}
     await announce(newsplus, updated, action, actor.id if actor else None)
+    if status == "dispatched" and await target_of(newsplus, department) != "internal":
+        await publish(newsplus, InquiryForwarded(inquiry_id=row["id"], step_id=step.id))
     return updated
 
 
@@ -179,6 +183,8 @@ async def act(
                 raise InvalidInput(
                     "A complex case needs its handling deadline in working days", extra={"field": "days"}
                 )
+            if days is not None and not 1 <= days <= 60:
+                raise InvalidInput("Give 1 to 60 working days", extra={"field": "days"})
             span = days or (category.handle_days if category else 2)
             return await _step(
                 newsplus,
@@ -221,8 +227,9 @@ async def act(
                 note,
                 handle_due_at=calendar(newsplus).deadline(moment, days),
                 reminded_at=None,
+                escalated_at=None,
             )
-        extra = {"closed_at": moment} if action == "close" else {}
+        extra = {"closed_at": moment} if action in ("close", "reject") else {}
         return await _step(newsplus, row, action, actor, note, **extra)
 
 
@@ -265,4 +272,5 @@ async def _reopen(newsplus: Newsplus, row: dict[str, Any], user: CurrentUser, du
         reminded_at=None,
         escalated_at=None,
         replied_at=None,
+        rating="",
     )
