@@ -30,14 +30,7 @@ SITE = "http://127.0.0.1:8000"  # the default [site] base_url, which exports mak
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the many staff accounts' passwords with light Argon2 parameters (the defaults cost ~0.3 s each)."""
-    from argon2 import PasswordHasher
-
-    from newsplus.users import auth
-
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("light_passwords")
 
 
 class Newsroom:

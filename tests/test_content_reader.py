@@ -13,7 +13,6 @@ from typing import Any
 import feedparser
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from litestar.testing import TestClient
 from PIL import Image
 
@@ -24,16 +23,13 @@ from newsplus.content.reader import local_day, view_counter
 from newsplus.content.tables import Article, DailyReach
 from newsplus.districts.scope import district_scope
 from newsplus.testing import bearer, call, login_resident, login_staff, make_app, running, sms_codes
-from newsplus.users import accounts, auth
+from newsplus.users import accounts
 
 EN = {"Accept-Language": "en"}
 DESK = "/api/v1/content"
 
 
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Staff sign in with passwords; hash them cheaply so the many staff accounts here cost little time."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("light_passwords")
 
 
 def headers(token: str | None = None) -> dict[str, str]:

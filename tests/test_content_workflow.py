@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from litestar.testing import TestClient
 
 from newsplus.clock import frozen_clock
@@ -13,6 +14,7 @@ from newsplus.testing import bearer, call, login_staff
 from newsplus.users.tables import User
 
 EN = {"Accept-Language": "en"}
+pytestmark = pytest.mark.usefixtures("light_passwords")
 
 
 class Desk:

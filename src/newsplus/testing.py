@@ -272,6 +272,16 @@ def newsplus_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Ite
 
 
 @pytest.fixture
+def light_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords with light Argon2 parameters in this test (the real ones cost ~0.3 s per account)."""
+    from argon2 import PasswordHasher
+
+    from newsplus.users import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
 def newsplus_app(newsplus_database_url: str):
     """A factory: ``newsplus_app([plugins], settings={...})`` builds an app on this test's database."""
 

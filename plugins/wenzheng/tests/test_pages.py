@@ -11,7 +11,6 @@ import io
 import re
 from datetime import UTC, datetime
 
-import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
@@ -27,16 +26,6 @@ TITLE = "小区垃圾堆积什么时候清运？"
 BODY = "天通苑北一区的垃圾已经堆了一周，气味很大。"
 ADDRESS = "天通苑北一区3号楼"
 PHONE = "13800138000"
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the staff accounts' passwords with light Argon2 parameters (the defaults cost ~0.3 s each)."""
-    from argon2 import PasswordHasher
-
-    from newsplus.users import auth
-
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
