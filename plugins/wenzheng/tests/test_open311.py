@@ -20,7 +20,7 @@ from newsplus import CurrentUser, district_scope
 from newsplus.testing import make_app, serving
 from newsplus_wenzheng import workflow
 
-SCHEMAS = Path(__file__).resolve().parents[3] / ".." / "shared" / "open311" / "georeport-v2"
+SCHEMAS = Path(__file__).resolve().parent / "georeport-v2"
 KEYS = {"plugins": {"wenzheng": {"open311_keys": ["key-for-the-city-app"]}}}
 
 
