@@ -10,7 +10,7 @@ from litestar import Request, Router, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from newsplus.content import channels, feed, reader
+from newsplus.content import channels, feed, reader, reading
 from newsplus.content.schemas import ArticleView, CommentIn, Feed
 from newsplus.runtime import NewsplusDep
 from newsplus.users.access import anyone, signed_in
@@ -58,9 +58,9 @@ async def unfollow_channel(request: Request, newsplus: NewsplusDep, slug: FromPa
 @get("/articles/{article_id:int}", guards=[anyone])
 async def read_article(request: Request, newsplus: NewsplusDep, article_id: FromPath[int]) -> ArticleView:
     """An article with related items, counted as a view; ``liked``/``favourited`` for a signed-in reader."""
-    view = await feed.article(newsplus, article_id)
+    view = await reading.article(newsplus, article_id)
     reader.view_counter(newsplus).count(article_id, view.channel_id)
-    liked, favourited = await feed.reader_state(request.scope.get("user"), article_id)
+    liked, favourited = await reading.reader_state(request.scope.get("user"), article_id)
     if liked or favourited:
         view = msgspec.structs.replace(view, liked=liked, favourited=favourited)
     return view
@@ -103,7 +103,7 @@ async def list_comments(
     newsplus: NewsplusDep, article_id: FromPath[int], before: FromQuery[int | None] = None
 ) -> list[dict[str, Any]]:
     """Approved comments of a live article, newest first (``before`` the last id seen, for more)."""
-    await feed.article(newsplus, article_id)
+    await reading.article(newsplus, article_id)
     return await reader.comments(article_id, before=before)
 
 

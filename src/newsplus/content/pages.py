@@ -11,10 +11,11 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import File, Redirect, Response, Template
 
-from newsplus.content import feed, reader
+from newsplus.content import feed, reader, reading
 from newsplus.content.atom import atom_feed
 from newsplus.content.cache import content_cache
 from newsplus.content.channels import channel_by_slug, channel_tree, follow, followed
+from newsplus.content.feed import next_change
 from newsplus.content.media import media_root
 from newsplus.districts.scope import current_district
 from newsplus.errors import DomainError, NotFound
@@ -53,9 +54,9 @@ async def follow_page(request: Request, newsplus: NewsplusDep, slug: FromPath[st
 @get("/articles/{article_id:int}", guards=[anyone])
 async def article_page(request: Request, newsplus: NewsplusDep, article_id: FromPath[int]) -> Template:
     """An article as readers see it: body, related items, comments and the reader's buttons."""
-    view = await feed.article(newsplus, article_id)
+    view = await reading.article(newsplus, article_id)
     reader.view_counter(newsplus).count(article_id, view.channel_id)
-    liked, favourited = await feed.reader_state(request.scope.get("user"), article_id)
+    liked, favourited = await reading.reader_state(request.scope.get("user"), article_id)
     comments = await reader.comments(article_id) if view.allow_comments else []
     return await page(
         request,
@@ -89,8 +90,8 @@ async def comment_page(
     except DomainError as error:
         if error.status_code == 404:
             raise
-        view = await feed.article(newsplus, article_id)
-        liked, favourited = await feed.reader_state(request.user, article_id)
+        view = await reading.article(newsplus, article_id)
+        liked, favourited = await reading.reader_state(request.user, article_id)
         return await page(
             request,
             "content/article.html",
@@ -155,8 +156,6 @@ async def channel_atom(newsplus: NewsplusDep, slug: FromPath[str]) -> Response[b
 
 def _atom_builder(newsplus: Any, slug: str):
     async def build() -> tuple[bytes, Any]:
-        from newsplus.content.feed import next_change
-
         return await atom_feed(newsplus, slug), await next_change(newsplus)
 
     return build

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from newsplus import db
 from newsplus.clock import now
 from newsplus.content.cache import content_cache
-from newsplus.content.feed import article
+from newsplus.content.reading import article
 from newsplus.content.tables import Article, Comment, DailyReach, Reaction
 from newsplus.districts.scope import current_district, district_scope
 from newsplus.errors import Conflict, InvalidInput, NotFound
