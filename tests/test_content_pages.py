@@ -873,3 +873,13 @@ def test_the_chinese_desk_shows_a_restore_note_in_chinese(newsplus_app) -> None:
         page = client.get(f"/desk/content/articles/{article}", headers={"Accept": "text/html"}).text
         revisions = part(page, r'<table class="table">.*?</table>')
         assert "<td>恢复第 1 版</td>" in revisions and "Restored revision" not in revisions
+
+
+def test_odd_numbers_in_desk_forms_are_not_a_server_error(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        chief = login_staff(client, "chief", roles=("chief_editor",))
+        saved = submit_form(
+            client, "/desk/content/topics", {"id": "²", "slug": "huitian", "title": "回天之治"}, chief, follow=False
+        )
+        assert saved.status_code == 303  # not an id: a new topic
+        assert "回天之治" in view(client, saved.headers["location"], chief)

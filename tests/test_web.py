@@ -189,3 +189,11 @@ def test_forms_carry_the_csrf_token_a_browser_posts_back(client: TestClient) -> 
     assert "&lt;input" not in page
     posted = client.post("/settings/elder", data={"value": "1", "_csrf_token": tokens[0]}, follow_redirects=False)
     assert posted.status_code == 303
+
+
+def test_form_numbers_are_ascii_digits_only() -> None:
+    from newsplus import form_number
+
+    assert form_number(" 42 ") == 42
+    for odd in ("", None, "²", "１２", "-3", "4.5", "12345678901", "x"):
+        assert form_number(odd) is None

@@ -38,6 +38,7 @@ from newsplus.settings import Settings, SettingsError, load_settings
 from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
 from newsplus.users.access import CurrentUser, anyone, requires, signed_in, staff
 from newsplus.version import __version__
+from newsplus.web.forms import form_number
 from newsplus.web.render import page, translator_for
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "all_districts",
     "anyone",
     "create_app",
+    "form_number",
     "frozen_clock",
     "now",
     "create_article",

@@ -20,6 +20,7 @@ from newsplus.errors import DomainError, Forbidden, InvalidInput, NotFound
 from newsplus.runtime import NewsplusDep
 from newsplus.users.access import requires
 from newsplus.users.tables import Department, User
+from newsplus.web.forms import form_number
 from newsplus.web.render import page, translator_for
 
 EDIT = requires("content.edit")
@@ -246,7 +247,7 @@ async def act(request: Request, newsplus: NewsplusDep, article_id: FromPath[int]
         if action in ("withdraw", "unarchive"):
             await getattr(workflow, action)(newsplus, user, article_id)
         elif action in ("approve", "reject"):
-            step = int(form["step"]) if form.get("step", "").isdigit() else None
+            step = form_number(form.get("step"))
             await getattr(workflow, action)(newsplus, user, article_id, comment, step=step)
         else:
             await getattr(workflow, action)(newsplus, user, article_id, comment)

@@ -17,6 +17,7 @@ from newsplus.content.tables import Topic
 from newsplus.errors import DomainError, InvalidInput, NotFound
 from newsplus.runtime import NewsplusDep
 from newsplus.users.access import requires
+from newsplus.web.forms import form_number
 from newsplus.web.render import page, translator_for
 
 EDIT = requires("content.edit")
@@ -200,7 +201,7 @@ async def topic_form(request: Request, newsplus: NewsplusDep) -> Response[Any]:
     """Save a topic (new, or the one named by ``id``); ``publish`` puts it live or takes it down."""
     form = await request.form()
     zone = ZoneInfo(newsplus.settings.site.timezone)
-    topic_id = int(form["id"]) if form.get("id", "").isdigit() else None
+    topic_id = form_number(form.get("id"))
     try:
         if form.get("publish") in ("1", "0") and topic_id:
             await organise.set_topic_published(newsplus, topic_id, form["publish"] == "1")

@@ -11,7 +11,18 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from piccolo.query.functions.aggregate import Count
 
-from newsplus import DomainError, Forbidden, InvalidInput, NewsplusDep, now, page, requires, staff, translator_for
+from newsplus import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NewsplusDep,
+    form_number,
+    now,
+    page,
+    requires,
+    staff,
+    translator_for,
+)
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries, rates, workflow
 from newsplus_wenzheng.tables import Inquiry, ReplyTemplate, RoutingRule
@@ -19,12 +30,6 @@ from newsplus_wenzheng.workflow import check_rule
 
 DISPATCH = requires("wenzheng.dispatch")
 SUPERVISE = requires("wenzheng.supervise")
-
-
-def number(value: str) -> int | None:
-    """A whole number typed in a form (ASCII digits only), or None."""
-    value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 TABS = ("submitted", "accepted", "dispatched", "signed", "in_progress", "replied", "closed")
@@ -112,7 +117,7 @@ async def _detail_page(request: Request, newsplus: Any, token: str, error: str =
 async def act_page(request: Request, newsplus: NewsplusDep, token: FromPath[str]) -> Response[Any]:
     """An action button of the detail page."""
     form = await request.form()
-    department, days = number(form.get("department", "")), number(form.get("days", ""))
+    department, days = form_number(form.get("department", "")), form_number(form.get("days", ""))
     try:
         await workflow.act(
             newsplus,
@@ -168,8 +173,8 @@ async def rules_page(request: Request, newsplus: NewsplusDep) -> Template:
 async def rules_form(request: Request, newsplus: NewsplusDep) -> Redirect:
     """Add a routing rule or a reply template; or remove a rule."""
     form = await request.form()
-    if number(form.get("remove", "")) is not None:
-        await RoutingRule.delete().where(RoutingRule.id == number(form["remove"]))
+    if form_number(form.get("remove", "")) is not None:
+        await RoutingRule.delete().where(RoutingRule.id == form_number(form["remove"]))
     elif form.get("template_title"):
         if not form.get("template_body", "").strip():
             raise InvalidInput("A template needs a title and a body", extra={"field": "template_body"})
@@ -180,8 +185,8 @@ async def rules_form(request: Request, newsplus: NewsplusDep) -> Redirect:
         ).save()
     else:
         department, street, category = form.get("department", ""), form.get("street", ""), form.get("category", "")
-        await check_rule(newsplus, number(department), number(street), category)
-        await RoutingRule(category=category, street=number(street), department=number(department)).save()
+        await check_rule(newsplus, form_number(department), form_number(street), category)
+        await RoutingRule(category=category, street=form_number(street), department=form_number(department)).save()
     return Redirect("/desk/wenzheng/rules", status_code=303)
 
 

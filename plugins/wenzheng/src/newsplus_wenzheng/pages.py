@@ -13,6 +13,7 @@ from newsplus import (
     InvalidInput,
     NewsplusDep,
     anyone,
+    form_number,
     page,
     read_upload,
     signed_in,
@@ -21,7 +22,6 @@ from newsplus import (
 )
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries, workflow
-from newsplus_wenzheng.desk import number
 from newsplus_wenzheng.schemas import KINDS, RATINGS, InquiryIn
 
 
@@ -73,7 +73,7 @@ async def submit_page(request: Request, newsplus: NewsplusDep) -> Response[Any]:
             category=form.get("category", ""),
             title=form.get("title", ""),
             body=form.get("body", ""),
-            street=number(street),
+            street=form_number(street),
             address=form.get("address", ""),
             public=form.get("public") == "1",
             contact_phone=form.get("contact_phone", ""),
