@@ -14,12 +14,19 @@ import msgspec
 
 from newsplus.clock import now
 from newsplus.content.sanitize import image_urls, paragraphs_of
-from newsplus.content.tables import Distribution
+from newsplus.content.tables import Article, Distribution
 
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
-__all__ = ["DistributionChannel", "distribution_targets", "record_distribution", "wechat_html", "weibo_text"]
+__all__ = [
+    "DistributionChannel",
+    "distribute_published",
+    "distribution_targets",
+    "record_distribution",
+    "wechat_html",
+    "weibo_text",
+]
 
 
 class DistributionChannel(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,6 +99,22 @@ async def record_distribution(newsplus: Newsplus, article: dict[str, Any]) -> li
         records.append({"target": name, "status": status, "detail": detail})
     await Distribution.insert(*[Distribution(article=article["id"], created_at=now(), **record) for record in records])
     return records
+
+
+async def distribute_published(newsplus: Newsplus, article_id: int) -> None:
+    """On a publish event: send the live article to its targets, unless this publish was already sent."""
+    row = await Article.select().where(Article.id == article_id).first()
+    if row is None or row["status"] != "published":
+        return
+    last = (
+        await Distribution.select(Distribution.created_at)
+        .where(Distribution.article == article_id)
+        .order_by(Distribution.id, ascending=False)
+        .first()
+    )
+    if last and last["created_at"] >= row["published_at"]:
+        return  # a repeated delivery of the same publish
+    await record_distribution(newsplus, row)
 
 
 async def distributions(article_id: int) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ import jinja2
 from markupsafe import Markup
 
 from newsplus.content import api, desk, desk_api, desk_articles, desk_library, pages, workflow
-from newsplus.content.distribution import BUILT_IN, DistributionChannel, record_distribution
+from newsplus.content.channels import channel_tree
+from newsplus.content.distribution import BUILT_IN, DistributionChannel, distribute_published
 from newsplus.content.feed import banner_topics, feed
 from newsplus.content.reader import CommentPosted, view_counter
 from newsplus.content.settings import ContentSettings
@@ -121,7 +122,7 @@ def register_jobs() -> list[Job]:
 def handle_event(event: Event, newsplus: Newsplus):
     """Tell the next reviewers, tell authors what came back, send published articles to their targets."""
     if isinstance(event, workflow.ArticleSubmitted):
-        return _tell_reviewers(newsplus, event)
+        return workflow.tell_reviewers(newsplus, event)
     if isinstance(event, workflow.ArticleRejected) and event.author_id:
         return notify(
             newsplus,
@@ -132,38 +133,8 @@ def handle_event(event: Event, newsplus: Newsplus):
             category="content.workflow",
         )
     if isinstance(event, workflow.ArticlePublished):
-        return _distribute(newsplus, event.article_id)
+        return distribute_published(newsplus, event.article_id)
     return None
-
-
-async def _tell_reviewers(newsplus: Newsplus, event: workflow.ArticleSubmitted) -> None:
-    skip = {event.author_id} if event.author_id else set()
-    for user_id in await workflow.reviewers_for(event.role, skip=skip):
-        await notify(
-            newsplus,
-            user_id,
-            f"待{event.step}：{event.title}",
-            link=f"/desk/content/articles/{event.article_id}",
-            category="content.workflow",
-        )
-
-
-async def _distribute(newsplus: Newsplus, article_id: int) -> None:
-    from newsplus.content.tables import Article, Distribution
-
-    if await Distribution.exists().where(Distribution.article == article_id):
-        published = await Article.select(Article.published_at).where(Article.id == article_id).first()
-        last = (
-            await Distribution.select(Distribution.created_at)
-            .where(Distribution.article == article_id)
-            .order_by(Distribution.id, ascending=False)
-            .first()
-        )
-        if published and last and last["created_at"] >= published["published_at"]:
-            return  # this publish was already sent (a repeated delivery)
-    row = await Article.select().where(Article.id == article_id).first()
-    if row is not None and row["status"] == "published":
-        await record_distribution(newsplus, row)
 
 
 @hookimpl(trylast=True)
@@ -213,8 +184,6 @@ def extra_template_vars(request: Request, template: str):
 
     async def gather() -> dict[str, Any]:
         newsplus = request.app.state.newsplus
-        from newsplus.content.channels import channel_tree
-
         cursor = request.query_params.get("cursor")
         first = await feed(newsplus, cursor=cursor)
         return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from newsplus import db
 from newsplus.clock import now
@@ -38,8 +39,6 @@ MAX_COMMENT = 500
 
 def local_day(newsplus: Newsplus) -> date:
     """Today in the site's time zone (reach is counted per local day)."""
-    from zoneinfo import ZoneInfo
-
     return now().astimezone(ZoneInfo(newsplus.settings.site.timezone)).date()
 
 

@@ -15,6 +15,7 @@ from newsplus.content.settings import ReviewStep
 from newsplus.content.tables import Article, Revision, Transition
 from newsplus.errors import Conflict, Forbidden, InvalidInput
 from newsplus.events.outbox import Event, publish
+from newsplus.notifications.inbox import notify
 from newsplus.users.tables import Grant, User
 
 if TYPE_CHECKING:
@@ -325,3 +326,16 @@ async def reviewers_for(role: str, *, skip: set[int]) -> list[int]:
         return []
     rows = await User.select(User.id).where(User.id.is_in(list(ids)) & (User.is_active == True))  # noqa: E712
     return [r["id"] for r in rows]
+
+
+async def tell_reviewers(newsplus: Newsplus, event: ArticleSubmitted) -> None:
+    """On a submission or a passed step: the holders of the waiting step's role find it in their inbox."""
+    skip = {event.author_id} if event.author_id else set()
+    for user_id in await reviewers_for(event.role, skip=skip):
+        await notify(
+            newsplus,
+            user_id,
+            f"待{event.step}：{event.title}",
+            link=f"/desk/content/articles/{event.article_id}",
+            category="content.workflow",
+        )
