@@ -530,3 +530,23 @@ def test_a_role_held_within_a_department_grants_nothing_district_wide(newsplus_a
         assert me(client, local)["permissions"] == []
         assert add_staff(client, local, "mallory", roles=["admin"]).status_code == 403
         assert client.get("/api/v1/roles", headers=bearer(local)).status_code == 403
+
+
+async def test_role_holders_are_active_and_district_wide_or_within_one_department(newsplus_app) -> None:
+    from newsplus.districts.scope import district_scope
+    from newsplus.testing import running
+    from newsplus.users.accounts import create_department, create_staff, role_holders
+    from newsplus.users.tables import User
+
+    async with running(newsplus_app()) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            street = await create_department("城北街道", "street")
+            wide = await create_staff(newsplus, "wide", "correct-horse-battery", roles=("dispatcher",))
+            gone = await create_staff(newsplus, "gone", "correct-horse-battery", roles=("dispatcher",))
+            local = await create_staff(
+                newsplus, "local", "correct-horse-battery", roles=("dispatcher",), department=street
+            )
+            await User.update({User.is_active: False}).where(User.id == gone)
+            assert await role_holders("dispatcher") == [wide]
+            assert await role_holders("dispatcher", street) == [local]
+            assert await role_holders("supervisor") == []

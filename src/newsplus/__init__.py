@@ -37,6 +37,7 @@ from newsplus.runtime import Newsplus, NewsplusDep
 from newsplus.settings import Settings, SettingsError, load_settings
 from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
 from newsplus.users.access import CurrentUser, anyone, requires, signed_in, staff
+from newsplus.users.accounts import role_holders
 from newsplus.version import __version__
 from newsplus.web.forms import form_number
 from newsplus.web.render import page, translator_for
@@ -93,6 +94,7 @@ __all__ = [
     "read_upload",
     "remove_file",
     "requires",
+    "role_holders",
     "signed_in",
     "store_file",
     "staff",

@@ -16,7 +16,7 @@ from newsplus.content.tables import Article, Revision, Transition
 from newsplus.errors import Conflict, Forbidden, InvalidInput
 from newsplus.events.outbox import Event, publish
 from newsplus.notifications.inbox import notify
-from newsplus.users.tables import Grant, User
+from newsplus.users.accounts import role_holders
 
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
@@ -318,20 +318,11 @@ async def run_schedule(newsplus: Newsplus) -> dict[str, int]:
     return done
 
 
-async def reviewers_for(role: str, *, skip: set[int]) -> list[int]:
-    """Active users holding a role district-wide (who are told an article waits for them)."""
-    grants = await Grant.select(Grant.user).where((Grant.role == role) & Grant.department.is_null())
-    ids = {g["user"] for g in grants} - skip
-    if not ids:
-        return []
-    rows = await User.select(User.id).where(User.id.is_in(list(ids)) & (User.is_active == True))  # noqa: E712
-    return [r["id"] for r in rows]
-
-
 async def tell_reviewers(newsplus: Newsplus, event: ArticleSubmitted) -> None:
     """On a submission or a passed step: the holders of the waiting step's role find it in their inbox."""
-    skip = {event.author_id} if event.author_id else set()
-    for user_id in await reviewers_for(event.role, skip=skip):
+    for user_id in await role_holders(event.role):
+        if user_id == event.author_id:
+            continue
         await notify(
             newsplus,
             user_id,

@@ -25,6 +25,7 @@ __all__ = [
     "list_sessions",
     "list_staff",
     "revoke_role",
+    "role_holders",
     "update_profile",
 ]
 
@@ -126,6 +127,13 @@ async def department_tree() -> list[dict[str, Any]]:
         parent = nodes.get(node["parent"])
         (parent["children"] if parent else roots).append(node)
     return roots
+
+
+async def role_holders(role: str, department: int | None = None) -> list[int]:
+    """Ids of active users holding a role district-wide (or within one department), in id order."""
+    where = (Grant.role == role) & (Grant.user.is_active == True)  # noqa: E712
+    where &= Grant.department.is_null() if department is None else (Grant.department == department)
+    return sorted({g["user"] for g in await Grant.select(Grant.user).where(where)})
 
 
 async def department_members(department: int) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsplus import now, transaction
-from newsplus.users.tables import Grant
 from newsplus_wenzheng.events import announce
 from newsplus_wenzheng.tables import Inquiry, Step
 
@@ -15,13 +14,6 @@ if TYPE_CHECKING:
     from newsplus import Newsplus
 
 OPEN = ["dispatched", "signed", "in_progress"]
-
-
-async def holders(role: str, department: int | None = None) -> list[int]:
-    """Users holding a role (within a department, or district-wide)."""
-    where = Grant.role == role
-    where &= Grant.department.is_null() if department is None else (Grant.department == department)
-    return sorted({g["user"] for g in await Grant.select(Grant.user).where(where)})
 
 
 async def run_deadlines(newsplus: Newsplus) -> dict[str, int]:

@@ -7,15 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from newsplus import Event, HomeTile, Job, MenuItem, Permission, Role, handles, hookimpl
 from newsplus.events.outbox import event_name
-from newsplus.notifications.inbox import notify
 from newsplus.notifications.preferences import NotificationCategory
-from newsplus_wenzheng import api, desk, hookspecs, open311, pages, privacy_data
-from newsplus_wenzheng.deadlines import holders, run_deadlines
+from newsplus_wenzheng import api, desk, hookspecs, notices, open311, pages, privacy_data
+from newsplus_wenzheng.deadlines import run_deadlines
 from newsplus_wenzheng.events import InquiryChanged, InquiryForwarded
-from newsplus_wenzheng.inquiries import watch_hits
 from newsplus_wenzheng.settings import WenzhengSettings
 from newsplus_wenzheng.targets import hand_over
-from newsplus_wenzheng.workflow import TOLD
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -105,52 +102,12 @@ def handle_event(event: Event, newsplus: Newsplus):
     """Tell the resident, the department, the dispatchers or the supervisors, as the step requires; watch
     comments for 舆情 words."""
     if isinstance(event, InquiryChanged):
-        return _tell(newsplus, event)
+        return notices.tell(newsplus, event)
     if isinstance(event, InquiryForwarded):
         return hand_over(newsplus, event.inquiry_id, event.step_id)
     if event_name(event) == "content.comment_posted":
-        return _watch_comment(newsplus, event)
+        return notices.watch_comment(newsplus, event)
     return None
-
-
-async def _watch_comment(newsplus: Newsplus, event: Any) -> None:
-    hits = watch_hits(newsplus, event.body)
-    if not hits:
-        return
-    title = f"舆情预警（{','.join(hits)}）：评论「{event.body[:30]}」"
-    for user_id in dict.fromkeys(await holders("dispatcher") + await holders("supervisor")):
-        await notify(newsplus, user_id, title, link="/desk/content/comments", category="wenzheng.work")
-
-
-async def _tell(newsplus: Newsplus, event: InquiryChanged) -> None:
-    link = f"/wenzheng/{event.token}"
-    desk_link = f"/desk/wenzheng/{event.token}"
-    if event.user_id and event.action in TOLD:
-        await notify(
-            newsplus,
-            event.user_id,
-            f"您的问政「{event.title}」{TOLD[event.action]}",
-            link=link,
-            category="wenzheng.reply" if event.action == "reply" else "wenzheng.progress",
-        )
-    staff: dict[str, list[int]] = {}
-    if event.action == "submit":
-        staff["新问政"] = await holders("dispatcher")
-        if event.flagged:
-            staff[f"舆情预警（{event.flagged}）"] = await holders("dispatcher") + await holders("supervisor")
-    elif event.action in ("dispatch", "reopen"):
-        staff["新交办" if event.action == "dispatch" else "不满意，重新办理"] = await holders(
-            "department_handler", event.department_id
-        )
-    elif event.action == "return":
-        staff["退单"] = await holders("dispatcher")
-    elif event.action == "remind":
-        staff["催办"] = await holders("department_handler", event.department_id)
-    elif event.action == "escalate":
-        staff["督办"] = await holders("supervisor") + await holders("dispatcher")
-    for label, users in staff.items():
-        for user_id in dict.fromkeys(users):
-            await notify(newsplus, user_id, f"{label}：{event.title}", link=desk_link, category="wenzheng.work")
 
 
 @hookimpl
