@@ -8,6 +8,7 @@ from newsplus.clock import frozen_clock, now
 from newsplus.content.articles import create_article
 from newsplus.content.distribution import DistributionChannel
 from newsplus.content.media import StoredFile, read_upload, remove_file, store_file, url_of
+from newsplus.content.reading import tagged_articles
 from newsplus.content.schemas import ArticleIn, FeedItem
 from newsplus.db import create_index, transaction
 from newsplus.districts.scope import (
@@ -30,6 +31,7 @@ from newsplus.errors import (
 )
 from newsplus.events.jobs import Job
 from newsplus.events.outbox import Event, handles, publish
+from newsplus.fields import FormField, InvalidFields, clean_fields, normal_phone, valid_id_number
 from newsplus.hookspecs import hookimpl, hookspec
 from newsplus.notifications.channels import Channel, Message, deliver
 from newsplus.notifications.webhooks import post_signed, verify
@@ -39,7 +41,7 @@ from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
 from newsplus.users.access import CurrentUser, anyone, requires, signed_in, staff
 from newsplus.users.accounts import role_holders
 from newsplus.version import __version__
-from newsplus.web.forms import form_number
+from newsplus.web.forms import field_errors, form_number
 from newsplus.web.render import page, translator_for
 
 __all__ = [
@@ -54,8 +56,10 @@ __all__ = [
     "DomainError",
     "Event",
     "FeedItem",
+    "FormField",
     "Forbidden",
     "HomeTile",
+    "InvalidFields",
     "InvalidInput",
     "Job",
     "MenuItem",
@@ -75,9 +79,12 @@ __all__ = [
     "__version__",
     "all_districts",
     "anyone",
+    "clean_fields",
     "create_app",
+    "field_errors",
     "form_number",
     "frozen_clock",
+    "normal_phone",
     "now",
     "create_article",
     "create_index",
@@ -97,9 +104,11 @@ __all__ = [
     "role_holders",
     "signed_in",
     "store_file",
+    "tagged_articles",
     "staff",
     "transaction",
     "url_of",
+    "valid_id_number",
     "verify",
     "translator_for",
 ]

@@ -124,18 +124,32 @@ async def with_counts(newsplus: Newsplus, view: ArticleView) -> ArticleView:
 async def _related(
     newsplus: Newsplus, article_id: int, channel_id: int, tags: list[str], limit: int = 5
 ) -> list[FeedItem]:
+    found = await tagged_articles(newsplus, tags, limit=limit, exclude=article_id) if tags else []
+    if found:
+        return found
     moment = now()
-    ids: list[int] = []
-    if tags:
-        rows = (
-            await ArticleTag.select(ArticleTag.article)
-            .where(ArticleTag.tag.is_in(tags) & (ArticleTag.article != article_id))
-            .order_by(ArticleTag.article, ascending=False)
-            .limit(50)
-        )
-        ids = list(dict.fromkeys(r["article"] for r in rows))
-    query = Article.select(*CARD).where(visible(moment) & (Article.id != article_id))
-    query = query.where(Article.id.is_in(ids)) if ids else query.where(Article.channel == channel_id)
+    query = Article.select(*CARD).where(visible(moment) & (Article.id != article_id) & (Article.channel == channel_id))
+    rows = await query.order_by(Article.published_at, ascending=False).limit(limit)
+    channels = await _channels(newsplus)
+    return [card(r, channels) for r in rows]
+
+
+async def tagged_articles(
+    newsplus: Newsplus, tags: list[str] | tuple[str, ...], *, limit: int = 5, exclude: int | None = None
+) -> list[FeedItem]:
+    """The newest published articles carrying any of these tags (a service's or a notice's related reading)."""
+    if not tags:
+        return []
+    rows = (
+        await ArticleTag.select(ArticleTag.article)
+        .where(ArticleTag.tag.is_in(list(tags)) & (ArticleTag.article != (exclude or 0)))
+        .order_by(ArticleTag.article, ascending=False)
+        .limit(50)
+    )
+    ids = list(dict.fromkeys(r["article"] for r in rows))
+    if not ids:
+        return []
+    query = Article.select(*CARD).where(visible(now()) & Article.id.is_in(ids))
     rows = await query.order_by(Article.published_at, ascending=False).limit(limit)
     channels = await _channels(newsplus)
     return [card(r, channels) for r in rows]

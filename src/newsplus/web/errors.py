@@ -15,6 +15,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from newsplus import db
 from newsplus.errors import DomainError, RateLimited
+from newsplus.fields import InvalidFields
+from newsplus.web.forms import field_errors
 from newsplus.web.render import error_page, translator_for
 
 logger = logging.getLogger("newsplus.errors")
@@ -45,7 +47,8 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
     """A domain refusal in the caller's language with its status (400, 401, 403, 404, 409, 429)."""
     _ = translator_for(request)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    return _answer(request, exc.status_code, _(exc.detail, **exc.params), exc.extra or None, headers)
+    extra = {**exc.extra, "errors": field_errors(request, exc)} if isinstance(exc, InvalidFields) else exc.extra
+    return _answer(request, exc.status_code, _(exc.detail, **exc.params), extra or None, headers)
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from newsplus import Forbidden, InvalidInput, NotFound, StoredFile, now, store_file, transaction, url_of
-from newsplus.db import is_unique_violation
+from newsplus import Forbidden, InvalidInput, NotFound, StoredFile, clean_fields, now, store_file, transaction, url_of
+from newsplus.tracking import numbered
 from newsplus.users.tables import Department
 from newsplus_wenzheng.calendar import WorkingCalendar
 from newsplus_wenzheng.events import announce
@@ -39,33 +39,6 @@ def calendar(newsplus: Newsplus) -> WorkingCalendar:
             newsplus.plugin_settings["wenzheng"], newsplus.settings.site.timezone
         )
     return found
-
-
-def _extra(category: CategorySetting, values: dict[str, Any]) -> dict[str, Any]:
-    """The category's own fields, each checked: required ones present, numbers numeric, choices chosen."""
-    cleaned: dict[str, Any] = {}
-    for field in category.fields:
-        name, kind = str(field["name"]), str(field.get("type", "text"))
-        value = values.get(name)
-        if value in (None, ""):
-            if field.get("required"):
-                raise InvalidInput(
-                    "{label} is required", label=field.get("label", name), extra={"field": f"extra.{name}"}
-                )
-            continue
-        if kind == "number" and isinstance(value, str):
-            try:
-                value = float(value) if "." in value else int(value)
-            except ValueError:
-                pass
-        if kind == "number" and not isinstance(value, int | float):
-            raise InvalidInput(
-                "{label} must be a number", label=field.get("label", name), extra={"field": f"extra.{name}"}
-            )
-        if kind == "choice" and value not in field.get("choices", ()):
-            raise InvalidInput("Please choose from the list", extra={"field": f"extra.{name}"})
-        cleaned[name] = str(value)[:500] if kind != "number" else value
-    return cleaned
 
 
 def watch_hits(newsplus: Newsplus, text: str) -> list[str]:
@@ -102,53 +75,51 @@ async def submit(
         data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lng <= 180)
     ):
         raise InvalidInput("Give both coordinates, within range", extra={"field": "lat"})
-    extra = _extra(category, data.extra)
     moment = now()
-    local_day = moment.astimezone(calendar(newsplus).zone).strftime("%Y%m%d")
+    today = moment.astimezone(calendar(newsplus).zone).date()
+    extra = clean_fields(category.fields, data.extra, today=today, prefix="extra.")
     hits = watch_hits(newsplus, f"{title} {body}")
-    for attempt in range(5):  # a tracking number already taken today: draw another
-        try:
-            async with transaction():
-                row = Inquiry(
-                    number=f"{local_day}{secrets.randbelow(10**6):06d}",
-                    token=secrets.token_urlsafe(16),
-                    user=user.id if user else None,
-                    source=source,
-                    kind=data.kind,
-                    category=category.code,
-                    title=title,
-                    body=body,
-                    extra=msgspec.json.encode(extra).decode(),
-                    street=data.street,
-                    community=data.community,
-                    address=data.address.strip()[:300],
-                    lat=data.lat,
-                    lng=data.lng,
-                    public=data.public,
-                    contact_name=data.contact_name.strip()[:100] or (user.display_name if user else ""),
-                    contact_phone=phone,
-                    response_due_at=calendar(newsplus).deadline(moment, category.response_days),
-                    flagged=",".join(hits)[:200],
-                    created_at=moment,
-                    updated_at=moment,
-                )
-                await row.save()
-                await Step(
-                    inquiry=row.id,
-                    action="submit",
-                    to_status="submitted",
-                    actor=user.id if user else None,
-                    created_at=moment,
-                ).save()
-                for photo in photos:
-                    await Photo(inquiry=row.id, path=photo.path, thumb=photo.thumb).save()
-                await announce(newsplus, row, "submit", user.id if user else None)
 
-            return row
-        except Exception as exc:
-            if not is_unique_violation(exc) or attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+    async def write(number: str) -> Inquiry:
+        async with transaction():
+            row = Inquiry(
+                number=number,
+                token=secrets.token_urlsafe(16),
+                user=user.id if user else None,
+                source=source,
+                kind=data.kind,
+                category=category.code,
+                title=title,
+                body=body,
+                extra=msgspec.json.encode(extra).decode(),
+                street=data.street,
+                community=data.community,
+                address=data.address.strip()[:300],
+                lat=data.lat,
+                lng=data.lng,
+                public=data.public,
+                contact_name=data.contact_name.strip()[:100] or (user.display_name if user else ""),
+                contact_phone=phone,
+                response_due_at=calendar(newsplus).deadline(moment, category.response_days),
+                flagged=",".join(hits)[:200],
+                created_at=moment,
+                updated_at=moment,
+            )
+            await row.save()
+            await Step(
+                inquiry=row.id,
+                action="submit",
+                to_status="submitted",
+                actor=user.id if user else None,
+                created_at=moment,
+            ).save()
+            for photo in photos:
+                await Photo(inquiry=row.id, path=photo.path, thumb=photo.thumb).save()
+            await announce(newsplus, row, "submit", user.id if user else None)
+
+        return row
+
+    return await numbered(newsplus, write)
 
 
 async def add_photo(newsplus: Newsplus, user: CurrentUser, token: str, data: bytes) -> dict[str, str]:

@@ -202,13 +202,13 @@ async def service_definition(newsplus: NewsplusDep, name: FromPath[str]) -> Resp
     attributes = [
         {
             "variable": True,
-            "code": str(f["name"]),
-            "datatype": DATATYPES.get(str(f.get("type", "text")), "string"),
-            "required": bool(f.get("required")),
+            "code": f.name,
+            "datatype": DATATYPES.get(f.type, "string"),
+            "required": f.required,
             "datatype_description": None,
             "order": i + 1,
-            "description": str(f.get("label", f["name"])),
-            "values": [{"key": str(v), "name": str(v)} for v in f.get("choices", ())],
+            "description": f.label,
+            "values": [{"key": v, "name": v} for v in f.choices],
         }
         for i, f in enumerate(category.fields)
     ]

@@ -66,7 +66,7 @@ async def submit_page(request: Request, newsplus: NewsplusDep) -> Response[Any]:
     values = {k: form.get(k) for k in form if k != "photos"}
     try:
         category = inquiries.categories(newsplus).get(form.get("category", ""))
-        extra = {f["name"]: form.get(f"extra.{f['name']}", "") for f in (category.fields if category else ())}
+        extra = {f.name: form.get(f"extra.{f.name}", "") for f in (category.fields if category else ())}
         street = form.get("street", "")
         data = InquiryIn(
             kind=form.get("kind", "") if form.get("kind") in KINDS else "consult",

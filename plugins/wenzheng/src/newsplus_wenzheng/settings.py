@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from newsplus import FormField
+
 
 class CategorySetting(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A category residents choose (市容环卫, 供暖 …) with its deadlines in working days."""
@@ -13,13 +15,11 @@ class CategorySetting(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     response_days: int = 1
     handle_days: int = 2
     complex: bool = False
-    fields: tuple[dict[str, object], ...] = ()
+    fields: tuple[FormField, ...] = ()
 
 
 DEFAULT_CATEGORIES = (
-    CategorySetting(
-        code="sanitation", name="市容环卫", fields=({"name": "spot", "label": "具体位置", "type": "text"},)
-    ),
+    CategorySetting(code="sanitation", name="市容环卫", fields=(FormField(name="spot", label="具体位置"),)),
     CategorySetting(code="heating", name="供暖供热"),
     CategorySetting(code="traffic", name="交通出行"),
     CategorySetting(code="property", name="物业管理"),
