@@ -7,6 +7,7 @@ one go: ``InvalidFields`` is a 400 whose ``extra.errors`` maps each field to its
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -86,7 +87,7 @@ def _clean_one(field: FormField, raw: Any, today: date) -> tuple[Any, tuple[str,
     text = raw.strip() if isinstance(raw, str) else raw
     if field.type == "number":
         value = text if isinstance(text, int | float) and not isinstance(text, bool) else _number(str(text))
-        if value is None or value != value:  # NaN is not a number a person typed
+        if value is None or not math.isfinite(value):  # NaN and infinity are not numbers a person typed
             return None, ("{label} must be a number", {"label": field.label})
         if (field.min is not None and value < field.min) or (field.max is not None and value > field.max):
             low, high = field.min if field.min is not None else "", field.max if field.max is not None else ""

@@ -71,6 +71,5 @@ async def tell_booking(newsplus: Newsplus, event: BookingChanged) -> None:
         f"{BOOKED[event.action]}：{event.module_name}",
         body=body,
         link=f"/services/bookings/{event.token}",
-        category="services.booking",
-        priority="high" if event.action == "remind" else "normal",
+        category="services.reminder" if event.action == "remind" else "services.booking",
     )

@@ -47,8 +47,8 @@ def services_register_modules() -> list[ServiceModule]:
 
 
 @hookimpl
-def startup(newsplus: Newsplus) -> None:
-    """Build the modules offered once, so a bad override stops start-up instead of a page."""
+def configure_app(newsplus: Newsplus) -> None:
+    """Build the modules offered while the app is built, so a bad override stops it with a sentence."""
     registry.modules(newsplus)
 
 
@@ -87,7 +87,8 @@ def register_notification_categories() -> list[NotificationCategory]:
     """Residents hear about applications and bookings; staff about new work."""
     return [
         NotificationCategory(name="services.progress", label="My applications: each step", priority="normal"),
-        NotificationCategory(name="services.booking", label="My bookings", priority="normal", sms="immediate"),
+        NotificationCategory(name="services.booking", label="My bookings", priority="normal"),
+        NotificationCategory(name="services.reminder", label="Reminders before my bookings", sms="immediate"),
         NotificationCategory(name="services.work", label="Applications to handle", priority="normal"),
     ]
 
