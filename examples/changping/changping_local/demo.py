@@ -9,6 +9,7 @@ from newsplus.users.tables import Department
 DEMO_PASSWORD = "changping-demo"
 
 BUREAUS = ["区委宣传部", "区网管办", "区公众服务统一办理平台", "区城市管理委", "区卫健委", "区教委", "区人力社保局"]
+BUREAUS += ["区民政局", "区住房城乡建设委", "区公安分局"]
 STREETS = {
     "天通苑北街道": ["天通苑北一社区", "天通苑北二社区", "天通苑北三社区"],
     "天通苑南街道": ["天通苑南一社区", "天通苑南二社区"],
@@ -26,6 +27,8 @@ STAFF = [
     ("dispatcher", "派单员小赵", "dispatcher", None),
     ("chengguan", "城管委办理人", "department_handler", "区城市管理委"),
     ("tiantongyuan", "天通苑北街道联络员", "department_handler", "天通苑北街道"),
+    ("minzheng", "民政局窗口", "service_handler", "区民政局"),
+    ("weijian", "卫健委窗口", "service_handler", "区卫健委"),
 ]
 
 
