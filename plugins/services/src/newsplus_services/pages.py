@@ -80,22 +80,24 @@ async def favourite_page(request: Request, newsplus: NewsplusDep, slug: FromPath
     return Redirect(f"/services/{registry.module(newsplus, slug).slug}", status_code=303)
 
 
-async def _answers(request: Request, newsplus: Any, module: Any) -> dict[str, Any]:
-    """The form's answers; each chosen file stored now and carried as its token (kept across a refused send)."""
+async def _read_form(request: Request, newsplus: Any, module: Any, answers: dict[str, Any]) -> str:
+    """Fill ``answers`` from the form and return the note. Typed values come first, so a refused file still
+    leaves them for the page; each chosen file is stored now and carried as its token (kept across a refused
+    send in ``<field>.kept``)."""
     form = await request.form()
-    answers: dict[str, Any] = {}
     for field in module.form:
-        if field.type != "file":
-            answers[field.name] = form.get(field.name, "")
+        answers[field.name] = form.get(f"{field.name}.kept" if field.type == "file" else field.name, "")
+    for field in module.form:
+        chosen = form.get(field.name) if field.type == "file" else None
+        if not getattr(chosen, "filename", ""):
             continue
-        chosen = form.get(field.name)
-        if getattr(chosen, "filename", ""):
+        try:
             stored = await store_file(newsplus, await read_upload(newsplus, chosen), images_only=True)
-            answers[field.name] = await applications.keep_file(request.user, stored)
-        else:
-            answers[field.name] = form.get(f"{field.name}.kept", "")
-    answers["_note"] = form.get("note", "")
-    return answers
+        except DomainError as error:
+            error.extra.setdefault("field", field.name)
+            raise
+        answers[field.name] = await applications.keep_file(request.user, stored)
+    return form.get("note", "")
 
 
 @get("/services/{slug:str}/apply", guards=[signed_in])
@@ -113,8 +115,7 @@ async def send_application_page(request: Request, newsplus: NewsplusDep, slug: F
     module = registry.module(newsplus, slug)
     answers: dict[str, Any] = {}
     try:
-        answers = await _answers(request, newsplus, module)
-        answers.pop("_note", None)
+        await _read_form(request, newsplus, module, answers)
         newsplus.limiter.hit(
             f"services-apply:{request.user.id}",
             limit=10,
@@ -160,8 +161,7 @@ async def supplement_page(request: Request, newsplus: NewsplusDep, token: FromPa
     module = registry.module(newsplus, item["module"])
     answers: dict[str, Any] = {}
     try:
-        answers = await _answers(request, newsplus, module)
-        note = answers.pop("_note", "")
+        note = await _read_form(request, newsplus, module, answers)
         await applications.supplement(newsplus, request.user, token, answers, note)
     except DomainError as error:
         _ = translator_for(request)
