@@ -7,6 +7,7 @@ from newsplus.app import create_app
 from newsplus.clock import frozen_clock, now
 from newsplus.content.articles import create_article
 from newsplus.content.distribution import DistributionChannel
+from newsplus.content.feed import articles_where
 from newsplus.content.media import StoredFile, read_upload, remove_file, store_file, url_of
 from newsplus.content.reading import tagged_articles
 from newsplus.content.schemas import ArticleIn, FeedItem
@@ -78,6 +79,7 @@ __all__ = [
     "UnsupportedMediaType",
     "__version__",
     "all_districts",
+    "articles_where",
     "anyone",
     "clean_fields",
     "create_app",

@@ -322,6 +322,15 @@ async def topic(newsplus: Newsplus, slug: str) -> dict[str, Any]:
     return value
 
 
+async def articles_where(
+    newsplus: Newsplus, where: Any, *, query: str = "", cursor: str | None = None, limit: int = 20
+) -> Feed:
+    """Visible articles matching a condition (a plugin's own listing: one department's notices …), newest first
+    with a cursor; ``query`` keeps those whose title or text contains it."""
+    clause = search.match_clause(query) if query.strip() else None
+    return await _page(newsplus, where & clause if clause is not None else where, cursor, _limit(limit), [])
+
+
 async def search_articles(newsplus: Newsplus, query: str, *, cursor: str | None = None, limit: int = 20) -> Feed:
     """Articles readers may see whose title or text contains the query (Chinese substrings too), newest first."""
     limit = _limit(limit)
