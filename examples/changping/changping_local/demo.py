@@ -29,6 +29,8 @@ STAFF = [
     ("tiantongyuan", "天通苑北街道联络员", "department_handler", "天通苑北街道"),
     ("minzheng", "民政局窗口", "service_handler", "区民政局"),
     ("weijian", "卫健委窗口", "service_handler", "区卫健委"),
+    ("renshe", "人力社保局信息员", "govinfo_publisher", "区人力社保局"),
+    ("zhengwu", "政务信息审核员", "govinfo_editor", None),
 ]
 
 

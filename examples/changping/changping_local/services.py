@@ -6,11 +6,15 @@ import random
 from datetime import timedelta
 
 from newsplus import CurrentUser, Newsplus, frozen_clock, now
-from newsplus.users.tables import User
+from newsplus.users.tables import Department, User
 from newsplus_services import applications, bookings, registry
 from newsplus_services.tables import Application
 
-PEOPLE = [("王秀英", "11010519491231002X"), ("李建国", "110108196505050011"), ("张丽", "110114198803150025")]
+PEOPLE = [
+    ("王秀英", "11010519491231002X", "天通苑北街道"),
+    ("李建国", "110108196505050011", "回龙观街道"),
+    ("张丽", "110114198803150025", "天通苑北街道"),
+]
 ANSWERS = {
     "elderly-care": {"age": 76, "address": "回龙观东大街社区3号楼", "service": "助餐"},
     "jobs": {"last_employer": "昌平某科技公司", "wants_training": "是"},
@@ -60,11 +64,13 @@ async def seed_services(newsplus: Newsplus) -> list[str]:
     )
     rng = random.Random(2018)
     residents = []
-    for index, (name, id_number) in enumerate(PEOPLE):
+    streets = {d["name"]: d["id"] for d in await Department.select(Department.id, Department.name)}
+    for index, (name, id_number, street) in enumerate(PEOPLE):
         phone = f"1380020{index:04d}"
-        person = User(kind="resident", phone=phone, display_name=name, created_at=now())
+        person = User(kind="resident", phone=phone, display_name=name, street=streets.get(street), created_at=now())
         await person.save()
-        residents.append((CurrentUser(id=person.id, kind="resident", display_name=name, phone=phone), id_number))
+        resident = CurrentUser(id=person.id, kind="resident", display_name=name, phone=phone, street=person.street)
+        residents.append((resident, id_number))
     forms = [m for m in offered.values() if m.form and not any(f.required and f.type == "file" for f in m.form)]
     made = 0
     start = now()
