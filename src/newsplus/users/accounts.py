@@ -29,7 +29,7 @@ __all__ = [
     "update_profile",
 ]
 
-DEPARTMENT_KINDS = {"bureau": "委办局", "street": "街道", "community": "社区", "other": "其他"}
+DEPARTMENT_KINDS = {"bureau": "委办局", "street": "街道", "community": "社区", "merchant": "商户", "other": "其他"}
 
 
 async def create_staff(
