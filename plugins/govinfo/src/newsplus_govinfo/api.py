@@ -12,7 +12,17 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from newsplus import InvalidInput, NewsplusDep, anyone, read_upload, requires, signed_in, staff, translator_for
+from newsplus import (
+    InvalidInput,
+    NewsplusDep,
+    anyone,
+    form_number,
+    read_upload,
+    requires,
+    signed_in,
+    staff,
+    translator_for,
+)
 from newsplus_govinfo import imports, notices, outreach, reading, subscriptions
 from newsplus_govinfo.schemas import Decision, Follow, NoticeIn, PinIn, PopupIn
 from newsplus_govinfo.settings import LEVELS
@@ -33,7 +43,7 @@ async def list_notices(
     newsplus: NewsplusDep,
     level: FromQuery[str] = "",
     category: FromQuery[str] = "",
-    department: FromQuery[int | None] = None,
+    department: FromQuery[str] = "",
     kind: FromQuery[str] = "",
     q: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
@@ -44,7 +54,7 @@ async def list_notices(
         newsplus,
         level=level,
         category=category,
-        department=department,
+        department=form_number(department),
         kind=kind,
         query=q[:50],
         cursor=cursor,

@@ -32,6 +32,8 @@ MAX_ROWS = 20_000
 def parse(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     """Rows with the line (CSV) or item number (JSON) each came from; a file that is neither is refused."""
     text = _decode(data)
+    if not text.strip():
+        raise InvalidInput("The file has no rows")
     start = text.lstrip()[:1]
     if start in ("[", "{"):
         try:

@@ -9,7 +9,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from newsplus import InvalidInput, NewsplusDep, NotFound, anyone, page, signed_in
+from newsplus import InvalidInput, NewsplusDep, NotFound, anyone, form_number, page, signed_in
 from newsplus.users.tables import Department
 from newsplus.web.links import is_safe_link
 from newsplus_govinfo import reading, subscriptions
@@ -22,13 +22,13 @@ async def tab_page(
     newsplus: NewsplusDep,
     level: FromQuery[str] = "",
     category: FromQuery[str] = "",
-    department: FromQuery[int | None] = None,
+    department: FromQuery[str] = "",
     q: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
 ) -> Template:
     """The 政务 tab: notices of every level and department, filtered and searched."""
     found = await reading.listing(
-        newsplus, level=level, category=category, department=department, query=q[:50], cursor=cursor
+        newsplus, level=level, category=category, department=form_number(department), query=q[:50], cursor=cursor
     )
     return await page(
         request,
@@ -37,7 +37,7 @@ async def tab_page(
         levels=LEVELS,
         categories=newsplus.plugin_settings["govinfo"].categories,
         departments=[d for d in await reading.directory() if d["notices"]],
-        chosen={"level": level, "category": category, "department": department, "q": q},
+        chosen={"level": level, "category": category, "department": form_number(department), "q": q},
         following=await subscriptions.following(request.scope.get("user")),
     )
 

@@ -4,6 +4,7 @@ searched; one notice with its interpretations; the department directory."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count
 
@@ -75,7 +76,8 @@ async def notice(newsplus: Newsplus, article_id: int) -> dict[str, Any]:
         if row["department"]
         else None
     )
-    expired = row["expires_on"] is not None and row["expires_on"] < now().date()
+    today = now().astimezone(ZoneInfo(newsplus.settings.site.timezone)).date()
+    expired = row["expires_on"] is not None and row["expires_on"] < today
     return {
         **_describe(row),
         "article": view,
