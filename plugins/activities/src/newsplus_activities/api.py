@@ -89,6 +89,15 @@ async def read_registration(request: Request, newsplus: NewsplusDep, token: From
     }
 
 
+@get("/registrations/{token:str}/qr.png", guards=[signed_in], media_type="image/png")
+async def registration_qr(request: Request, newsplus: NewsplusDep, token: FromPath[str]) -> Response[bytes]:
+    """The check-in QR code of one's registration, as a PNG image."""
+    row = await registrations.by_token(token)
+    if row["user"] != request.user.id or row["status"] != "registered":
+        raise NotFound("No such registration")
+    return Response(registrations.qr_png(newsplus, token), media_type="image/png")
+
+
 @post("/registrations/{token:str}/cancel", guards=[signed_in], status_code=200)
 async def cancel(request: Request, newsplus: NewsplusDep, token: FromPath[str]) -> dict[str, str]:
     """Cancel before the deadline; a freed place goes to the first on the waitlist."""
@@ -144,6 +153,7 @@ router = Router(
         claim,
         my_registrations,
         read_registration,
+        registration_qr,
         cancel,
         read_activity,
         one_calendar,

@@ -185,6 +185,13 @@ def qr_svg(newsplus: Newsplus, token: str) -> str:
     return segno.make(check_in_url(newsplus, token), error="m").svg_inline(scale=5, border=2)
 
 
+def qr_png(newsplus: Newsplus, token: str) -> bytes:
+    """The QR code of a registration, as a PNG image (for apps that show an image)."""
+    out = io.BytesIO()
+    segno.make(check_in_url(newsplus, token), error="m").save(out, kind="png", scale=6, border=4)
+    return out.getvalue()
+
+
 def token_from_scan(text: str) -> str:
     """The registration token in what a scanner read (the whole address, or the bare token)."""
     text = text.strip()
