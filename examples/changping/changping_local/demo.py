@@ -31,6 +31,7 @@ STAFF = [
     ("weijian", "卫健委窗口", "service_handler", "区卫健委"),
     ("renshe", "人力社保局信息员", "govinfo_publisher", "区人力社保局"),
     ("zhengwu", "政务信息审核员", "govinfo_editor", None),
+    ("huodong", "活动运营", "activity_organiser", None),
 ]
 
 

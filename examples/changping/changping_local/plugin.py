@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from changping_local import demo, govinfo, inquiries, news, services
+from changping_local import activities, demo, govinfo, inquiries, news, services
 from newsplus import DemoData, hookimpl
 
 name = "changping_local"
@@ -10,5 +10,12 @@ name = "changping_local"
 
 @hookimpl
 def register_demo_data() -> list[DemoData]:
-    """Changping's departments and demo staff accounts, then its demo news, 问政, life services and 政务."""
-    return [demo.seed, news.seed_news, inquiries.seed_inquiries, services.seed_services, govinfo.seed_govinfo]
+    """Changping's departments and demo staff accounts, then its demo news, 问政, services, 政务 and activities."""
+    return [
+        demo.seed,
+        news.seed_news,
+        inquiries.seed_inquiries,
+        services.seed_services,
+        govinfo.seed_govinfo,
+        activities.seed_activities,
+    ]

@@ -115,6 +115,7 @@ async def propose(request: Request, newsplus: NewsplusDep, slug: FromPath[str], 
 async def vote(request: Request, newsplus: NewsplusDep, slug: FromPath[str], data: JSONBody[VoteIn]) -> dict:
     """Vote for a candidate, within the contest's limits."""
     address = request.client.host if request.client else ""
+    voting.limit_rate(newsplus, address)
     return await voting.vote(newsplus, request.user, slug, data, address)
 
 

@@ -135,6 +135,7 @@ async def vote_page(request: Request, newsplus: NewsplusDep, slug: FromPath[str]
         if candidate is None:
             raise InvalidInput("Choose a candidate")
         address = request.client.host if request.client else ""
+        voting.limit_rate(newsplus, address)
         await voting.vote(
             newsplus, request.user, slug, VoteIn(candidate=candidate, device=form.get("device", "")), address
         )

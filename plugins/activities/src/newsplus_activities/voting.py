@@ -100,12 +100,6 @@ async def vote(newsplus: Newsplus, user: CurrentUser, slug: str, data: VoteIn, a
     if not user.phone:
         raise Forbidden("Voting needs a verified mobile number; sign in with your phone")
     settings = newsplus.plugin_settings["activities"]
-    newsplus.limiter.hit(
-        f"vote:{address}",
-        limit=settings.votes_per_minute,
-        per_seconds=60,
-        detail="Too many votes; please wait a little",
-    )
     candidate = (
         await Candidate.select(Candidate.id)
         .where(
@@ -177,3 +171,13 @@ async def audit(activity_id: int) -> dict[str, Any]:
         .limit(20)
     )
     return {"counted": counted, "flagged": flagged, "sources": sources}
+
+
+def limit_rate(newsplus: Newsplus, address: str) -> None:
+    """Ask an address that votes faster than ``votes_per_minute`` to wait (429 with Retry-After)."""
+    newsplus.limiter.hit(
+        f"vote:{address}",
+        limit=newsplus.plugin_settings["activities"].votes_per_minute,
+        per_seconds=60,
+        detail="Too many votes; please wait a little",
+    )
