@@ -23,6 +23,7 @@ from newsplus import (
     staff,
     translator_for,
 )
+from newsplus.content.tables import Topic
 from newsplus.users.tables import Department
 from newsplus_govinfo import imports, notices, outreach
 from newsplus_govinfo.schemas import Attachment, NoticeIn, PinIn, PopupIn
@@ -210,11 +211,16 @@ async def act_page(
     return Redirect(f"/desk/govinfo/notices/{article_id}", status_code=303)
 
 
+async def _live_topics() -> set[str]:
+    """Slugs of the topics that exist (a category's topic appears with its first notice, or its first pin)."""
+    return {r["slug"] for r in await Topic.select(Topic.slug)}
+
+
 @get("/desk/govinfo/topics", guards=[MANAGE])
 async def topics_page(request: Request, newsplus: NewsplusDep) -> Template:
     """The livelihood topics by category, with a form to pin each on the home page for a while."""
     settings = newsplus.plugin_settings["govinfo"]
-    return await page(request, "govinfo/desk/topics.html", topics=settings.topics, error="")
+    return await page(request, "govinfo/desk/topics.html", topics=settings.topics, live=await _live_topics(), error="")
 
 
 @post("/desk/govinfo/topics/{category:str}/pin", guards=[MANAGE], status_code=303)

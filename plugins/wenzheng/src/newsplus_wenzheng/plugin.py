@@ -131,9 +131,11 @@ def home_tiles(request: Request, user: CurrentUser | None) -> list[HomeTile]:
 @hookimpl
 def menu_items(request: Request, user: CurrentUser | None) -> list[MenuItem]:
     """The 问政 tab; the dispatcher console, department queue and rates in the desk."""
-    return [
+    items = [
         MenuItem(label="问政", url="/wenzheng", area="h5", icon="chat", order=200),
         MenuItem(label="Dispatch", url="/desk/wenzheng", area="desk", order=300, permission="wenzheng.supervise"),
-        MenuItem(label="My department's inquiries", url="/desk/wenzheng/queue", area="desk", order=310),
         MenuItem(label="Rates", url="/desk/wenzheng/rates", area="desk", order=320, permission="wenzheng.supervise"),
     ]
+    if user is not None and user.departments_with("wenzheng.handle"):
+        items.append(MenuItem(label="My department's inquiries", url="/desk/wenzheng/queue", area="desk", order=310))
+    return items
