@@ -1,4 +1,4 @@
-"""The ``newsplus`` command: demo, serve, migrate, createuser, plugins, seed, makemigrations."""
+"""The ``newsplus`` command: demo, serve, migrate, createuser, plugins, seed, makemigrations, new, new-plugin."""
 
 from __future__ import annotations
 
@@ -324,6 +324,38 @@ def makemigrations(config_path: str, app_name: str, desc: str) -> None:
             f"unknown app {app_name!r}; enabled apps: {', '.join(newsplus.registry.app_configs)}"
         )
     asyncio.run(new(app_name, auto=True, desc=desc, auto_input="y"))
+
+
+@cli.command("new")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", "title", default="我的区融媒", show_default=True, help="The app's name.")
+@click.option("--district", default="mydistrict", show_default=True, help="The district's slug.")
+@fail_cleanly
+def new_site_command(directory: Path, title: str, district: str) -> None:
+    """Start a new district app in DIRECTORY: settings, its own plugin, templates, tests."""
+    from newsplus.scaffold import new_site
+
+    enabled = [name for name in ("wenzheng", "services", "activities", "govinfo") if name in installed_plugins()]
+    try:
+        files = new_site(directory, title=title, district=district, enabled=enabled)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    console.print(f"Created {len(files)} files in {directory}. Next: cd {directory} && newsplus serve")
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--into", "parent", default=".", type=click.Path(file_okay=False, path_type=Path))
+@fail_cleanly
+def new_plugin_command(name: str, parent: Path) -> None:
+    """Start a plugin package newsplus-NAME: hooks, settings, an API, a page, translations and tests."""
+    from newsplus.scaffold import new_plugin
+
+    try:
+        files = new_plugin(parent, name)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    console.print(f"Created {len(files)} files in {parent / ('newsplus-' + name)}. Next: pip install -e it, pytest")
 
 
 def main() -> None:
