@@ -25,14 +25,25 @@ RESERVED = {"registrations", "coupons", "desk", "redeem", "mine", "check-in"}
 
 
 def status_of(row: dict[str, Any], moment: datetime | None = None) -> str:
-    """Where an activity stands now: ``upcoming``, ``open`` (taking registrations or votes), ``ongoing``, ``ended``."""
+    """Where an activity stands now: ``ended``, ``ongoing`` (started), ``open`` (taking registrations, or a
+    contest's votes), else ``upcoming``."""
     moment = moment or now()
     if moment >= row["ends_at"]:
         return "ended"
     if moment >= row["starts_at"]:
         return "ongoing"
     opens = row["opens_at"] or row["created_at"]
-    return "open" if moment >= opens else "upcoming"
+    closes = row["closes_at"] or row["starts_at"]
+    if row["kind"] == "contest":
+        opens = row["voting_opens_at"] or opens
+        closes = row["voting_closes_at"] or row["ends_at"]
+    return "open" if opens <= moment < closes else "upcoming"
+
+
+def voting_open(row: dict[str, Any], moment: datetime | None = None) -> bool:
+    """Whether a contest takes votes now."""
+    moment = moment or now()
+    return (row["voting_opens_at"] or row["created_at"]) <= moment < (row["voting_closes_at"] or row["ends_at"])
 
 
 def _aware(value: datetime | None, field: str) -> datetime | None:
@@ -185,6 +196,10 @@ def describe(row: dict[str, Any], moment: datetime | None = None) -> dict[str, A
         "proposals": row["proposals"],
         "published": row["published"],
         "status": status_of(row, moment),
+        "voting_open": row["kind"] == "contest"
+        and (row["voting_opens_at"] or row["created_at"])
+        <= (moment or now())
+        < (row["voting_closes_at"] or row["ends_at"]),
     }
 
 

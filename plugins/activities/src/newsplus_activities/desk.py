@@ -61,16 +61,19 @@ def _activity_in(newsplus: Any, form: Any) -> ActivityIn:
     ]
     try:
         fields = [
-            FormField(
-                name=p[0],
-                label=p[1] if len(p) > 1 else p[0],
-                type=p[2] if len(p) > 2 and p[2] else "text",
-                required=len(p) > 3 and p[3] in ("1", "yes", "required", "必填"),
-                choices=tuple(c.strip() for c in p[4].split(",")) if len(p) > 4 and p[4] else (),
+            msgspec.convert(
+                {
+                    "name": p[0],
+                    "label": p[1] if len(p) > 1 else p[0],
+                    "type": p[2] if len(p) > 2 and p[2] else "text",
+                    "required": len(p) > 3 and p[3] in ("1", "yes", "required", "必填"),
+                    "choices": [c.strip() for c in p[4].split(",")] if len(p) > 4 and p[4] else [],
+                },
+                FormField,
             )
             for p in _lines(form.get("form"))
         ]
-    except (msgspec.ValidationError, TypeError):
+    except msgspec.ValidationError:
         raise InvalidInput(
             "Each form line is name | label | type | required | choices", extra={"field": "form"}
         ) from None
@@ -181,6 +184,7 @@ async def update_page(request: Request, newsplus: NewsplusDep, activity_id: From
     form = await request.form()
     try:
         await activities.save(_activity_in(newsplus, form), request.user.id, activity_id)
+        await registrations.promote(newsplus, activity_id)  # a larger capacity gives the waitlist its places
     except DomainError as error:
         _ = translator_for(request)
         return await _form(

@@ -29,9 +29,14 @@ async def create(request: Request, data: JSONBody[ActivityIn]) -> dict[str, int]
 
 
 @put("/activities/{activity_id:int}", guards=[MANAGE])
-async def update(request: Request, activity_id: FromPath[int], data: JSONBody[ActivityIn]) -> dict[str, int]:
-    """Change an activity; its capacity cannot drop below the places taken."""
-    return {"id": await activities.save(data, request.user.id, activity_id)}
+async def update(
+    request: Request, newsplus: NewsplusDep, activity_id: FromPath[int], data: JSONBody[ActivityIn]
+) -> dict[str, int]:
+    """Change an activity; its capacity cannot drop below the places taken, and places it adds go to the
+    waitlist in order."""
+    await activities.save(data, request.user.id, activity_id)
+    await registrations.promote(newsplus, activity_id)
+    return {"id": activity_id}
 
 
 @get("/activities/{activity_id:int}/registrations", guards=[MANAGE])

@@ -72,10 +72,14 @@ async def _activity(request: Request, newsplus: Any, slug: str, **context: Any) 
 
 @get("/activities/{slug:str}", guards=[anyone])
 async def activity_page(
-    request: Request, newsplus: NewsplusDep, slug: FromPath[str], voted: FromQuery[str] = ""
+    request: Request,
+    newsplus: NewsplusDep,
+    slug: FromPath[str],
+    voted: FromQuery[str] = "",
+    proposed: FromQuery[str] = "",
 ) -> Template:
     """An activity: when and where, sessions, the sign-up form, candidates to vote for, coupons, share."""
-    return await _activity(request, newsplus, slug, voted=voted == "1")
+    return await _activity(request, newsplus, slug, voted=voted == "1", proposed=proposed == "1")
 
 
 @post("/activities/{slug:str}/register", guards=[signed_in], status_code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from newsplus import transaction
-from newsplus_activities import coupons, registrations
+from newsplus_activities import coupons, registrations, voting
 from newsplus_activities.tables import Coupon, Registration, Vote
 
 if TYPE_CHECKING:
@@ -13,8 +13,14 @@ if TYPE_CHECKING:
 
 
 async def export(user: CurrentUser) -> dict[str, Any]:
-    """The resident's registrations and coupons."""
-    return {"activities": {"registrations": await registrations.mine(user), "coupons": await coupons.mine(user)}}
+    """The resident's registrations, votes and coupons."""
+    return {
+        "activities": {
+            "registrations": await registrations.mine(user),
+            "votes": await voting.votes_of(user.id),
+            "coupons": await coupons.mine(user),
+        }
+    }
 
 
 async def erase(user: CurrentUser) -> None:

@@ -13,5 +13,6 @@ class ActivitiesSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     burst_votes: int = 30
     """Votes from one address or device within ``burst_minutes`` beyond which later ones are flagged."""
     burst_minutes: int = 10
+    """The window in which a burst is counted."""
     votes_per_minute: int = 20
     """Votes one address may cast per minute before it is asked to wait (429)."""

@@ -51,7 +51,10 @@ async def propose(user: CurrentUser, slug: str, data: CandidateIn) -> int:
     _contest(activity)
     if not activity["proposals"]:
         raise Forbidden("This contest does not take proposals")
-    if now() >= _closes(activity):
+    moment = now()
+    if activity["opens_at"] and moment < activity["opens_at"]:
+        raise Conflict("Proposals have not opened yet")
+    if moment >= _closes(activity):
         raise Conflict("Voting has closed")
     return await add_candidate(activity["id"], data, proposed_by=user.id, status="pending")
 
@@ -180,4 +183,18 @@ def limit_rate(newsplus: Newsplus, address: str) -> None:
         limit=newsplus.plugin_settings["activities"].votes_per_minute,
         per_seconds=60,
         detail="Too many votes; please wait a little",
+    )
+
+
+async def votes_of(user_id: int) -> list[dict[str, Any]]:
+    """A resident's votes (for their data export)."""
+    return (
+        await Vote.select(
+            Vote.created_at,
+            Vote.activity.title.as_alias("activity"),
+            Vote.candidate.name.as_alias("candidate"),
+            Vote.flagged,
+        )
+        .where(Vote.user == user_id)
+        .order_by(Vote.id)
     )
