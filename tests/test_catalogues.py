@@ -16,6 +16,8 @@ RAISED = re.compile(
     r"|PermissionDeniedException|NotFoundException|\b_|\))\(\s*\"((?:[^\"\\]|\\.)+)\""
 )
 LABELS = re.compile(r"(?:MenuItem|HomeTile)\((?:label|title)=\"([^\"]+)\"")
+SCAFFOLDS = {"scaffold.py"}
+"""Source text of generated projects, which carry their own catalogues."""
 IN_TEMPLATES = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)+)"|'((?:[^'\\]|\\.)+)')""")
 
 
@@ -24,7 +26,7 @@ def messages() -> dict[str, str]:
     found: dict[str, str] = {}
     for package in PACKAGES:
         for path in package.rglob("*"):
-            if path.suffix == ".py":
+            if path.suffix == ".py" and path.name not in SCAFFOLDS:
                 text = path.read_text(encoding="utf-8")
                 for match in [*RAISED.finditer(text), *LABELS.finditer(text)]:
                     found.setdefault(match.group(1), str(path.relative_to(ROOT)))

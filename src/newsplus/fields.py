@@ -30,14 +30,23 @@ class FormField(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """One question of a form: its name, label, type and the rules its answer keeps."""
 
     name: str
+    """The answer's key (ASCII snake_case)."""
     label: str
+    """The question as residents read it."""
     type: FieldType = "text"
+    """text, textarea, number, date, choice, file, phone or id_number (居民身份证号码, checksum checked)."""
     required: bool = False
+    """An answer is required."""
     choices: tuple[str, ...] = ()
+    """The answers a ``choice`` offers."""
     help: str = ""
+    """A hint under the field."""
     max_length: int = 500
+    """The longest text answer."""
     min: float | None = None
+    """The smallest number accepted."""
     max: float | None = None
+    """The largest number accepted."""
     when: Literal["any", "future", "past"] = "any"
     """For dates: ``future`` allows today and later (an appointment), ``past`` today and earlier (a birth date)."""
 

@@ -45,34 +45,53 @@ class SiteSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """What the site is called, where it lives and how it speaks."""
 
     name: str = "newsplus"
+    """The app's name, shown in every page's title bar (北京昌平)."""
     district: str = "default"
+    """The slug of the site's own district."""
     district_name: str = ""
+    """The district's name (昌平区)."""
     timezone: str = "Asia/Shanghai"
+    """Where times are shown and days begin (storage is UTC)."""
     languages: tuple[str, ...] = ("zh-CN", "en")
+    """Languages offered, the first the default."""
     base_url: str = "http://127.0.0.1:8000"
+    """The public address, used in links that leave the app (feeds, e-mails, QR codes, calendars)."""
     secret: str = ""
+    """Signs sessions, cursors and webhooks; required outside debug (or NEWSPLUS_SITE__SECRET)."""
     templates: str = ""
+    """A folder of templates that override any plugin's or the core's (same relative path)."""
     static: str = ""
+    """A folder of static files served at /static/site/."""
     media: str = "media"
+    """Where uploads are stored (outside the code tree), per district."""
     debug: bool = False
+    """Tracebacks in error pages and a generated secret; never in production."""
     secure_cookies: bool = False
+    """Mark cookies Secure (set it behind HTTPS)."""
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where the data lives: ``sqlite:///path`` (the default) or ``postgresql://…``."""
 
     url: str = "sqlite:///newsplus.sqlite3"
+    """``sqlite:///path`` (from the settings file's folder) or ``postgresql://user@host/db``."""
     pool_min: int = 1
+    """PostgreSQL: connections kept open per worker."""
     pool_max: int = 10
+    """PostgreSQL: connections at most per worker."""
     auto_migrate: bool = False
+    """Apply pending migrations at start-up (the demo and tests); deployments run ``newsplus migrate``."""
 
 
 class DistrictSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One more district hosted by this deployment (the site's own district needs no entry)."""
 
     slug: str
+    """The district's slug (its data is kept apart by it)."""
     name: str
+    """Its name (延庆区)."""
     hosts: tuple[str, ...] = ()
+    """Host names that serve it (yanqing.example.cn); ``<slug>.localhost`` works in development."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):

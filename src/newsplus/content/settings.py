@@ -11,7 +11,9 @@ class ReviewStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """One step of a review chain: its name (初审) and the role whose holders may pass it."""
 
     name: str
+    """The step's name shown to reviewers (初审, 复审, 终审)."""
     role: str
+    """The role whose holders (district-wide) may pass it."""
 
 
 DEFAULT_CHAIN = (
@@ -31,9 +33,13 @@ class ContentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     comment_moderation: Literal["all", "flagged"] = "all"
     """``all``: every comment waits for a moderator (先审后发); ``flagged``: only those with sensitive words."""
     sensitive_words: tuple[str, ...] = ()
+    """Words that hold a comment for moderation (with ``flagged``)."""
     max_upload_mb: int = 20
+    """The largest upload accepted, in MB (413 beyond it)."""
     image_max_side: int = 2048
+    """Uploaded images are shrunk to fit this many pixels on their longer side."""
     thumbnail_side: int = 360
+    """The longer side of thumbnails, in pixels."""
     change_check_seconds: float = 1.0
     """How often a worker asks whether another worker published something (the cache's staleness bound)."""
     view_flush_seconds: float = 5.0

@@ -12,9 +12,11 @@ class GovinfoSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """Notice categories, the channel notices go out in, and the livelihood topics (专题) they gather in."""
 
     categories: tuple[str, ...] = ("社保", "医疗", "教育", "就业", "住房", "交通", "养老", "民政", "其他")
+    """The categories notices are filed under, followed and filtered by."""
     channel: str = "govinfo"
     """The content channel (栏目) notices are published in; created with its review chain on first use."""
     channel_name: str = "政务公开"
+    """The name of that channel."""
     topics: dict[str, str] = msgspec.field(
         default_factory=lambda: {
             "社保": "shebao",

@@ -22,3 +22,4 @@ class ServicesSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     remind_hours: int = 24
     """How long before a booking its resident is reminded."""
     max_file_mb: int = 10
+    """The largest file a form takes, in MB."""

@@ -11,11 +11,17 @@ class CategorySetting(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """A category residents choose (市容环卫, 供暖 …) with its deadlines in working days."""
 
     code: str
+    """The category's code (in the API and Open311: ``service_code``)."""
     name: str
+    """Its name as residents read it (市容环卫)."""
     response_days: int = 1
+    """Working days to take an inquiry in."""
     handle_days: int = 2
+    """Working days to reply, counted from acceptance."""
     complex: bool = False
+    """The dispatcher sets the handling deadline when accepting (规划建设 …)."""
     fields: tuple[FormField, ...] = ()
+    """The category's own questions, on the form and in Open311 service definitions."""
 
 
 DEFAULT_CATEGORIES = (
@@ -36,6 +42,7 @@ class WenzhengSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     """Categories, deadlines, the working-day calendar, Open311 keys and the 舆情 watch list."""
 
     categories: tuple[CategorySetting, ...] = DEFAULT_CATEGORIES
+    """The categories residents choose; listing them replaces the ten defaults."""
     holidays: tuple[str, ...] = ()
     """Dates (YYYY-MM-DD) that are not working days although they fall on a weekday."""
     workdays: tuple[str, ...] = ()
@@ -49,6 +56,7 @@ class WenzhengSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     open311_keys: tuple[str, ...] = ()
     """api_key values accepted for Open311 POST requests."""
     max_photos: int = 6
+    """Photos one inquiry may carry."""
     platform_url: str = ""
     """The unified handling platform's intake address (the ``webhook`` dispatch target)."""
     platform_secret: str = ""
