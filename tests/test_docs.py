@@ -41,3 +41,11 @@ def test_every_plugin_hook_is_documented_with_its_signature_and_tested(plugin: s
         signature = f"{hook}{inspect.signature(getattr(specs, hook))}".replace("'", "")
         assert signature in text, f"{doc} should show {signature}"
         assert re.search(rf"def test_\w*{hook}\w*", tests), f"no test of {plugin} is named after {hook}"
+
+
+def test_the_tutorial_shows_the_tested_files_exactly() -> None:
+    text = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"<!-- file: (\S+) -->\n```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2
+    for path, code in blocks:
+        assert code == (ROOT / path).read_text(encoding="utf-8"), f"docs/tutorial.md shows an old {path}"
