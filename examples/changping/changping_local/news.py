@@ -1,4 +1,4 @@
-"""Changping's demo news: channels, a few dozen published articles over recent weeks, the 回天之治 topic pinned home."""
+"""Changping's demo news: channels, some three hundred articles over a year, the 回天之治 topic pinned home."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from newsplus.content.tables import Article, Channel, Transition
 from newsplus.users.access import CurrentUser
 from newsplus.users.tables import Department, User
 
+ROUNDS = 22
+"""Each story again and again, as a year of news would have it: about three hundred articles."""
+SPAN_DAYS = 365
 CHANNELS = [
     ("news", "要闻", ""),
     ("local", "区内动态", ""),
@@ -69,9 +72,9 @@ async def seed_news(newsplus: Newsplus) -> list[str]:
     rng = random.Random(2018)
     moment = now()
     ids: list[int] = []
-    for round_ in range(3):
+    for round_ in range(ROUNDS):
         for channel, title, summary, tags in STORIES:
-            label = title if round_ == 0 else f"{title}（{['续', '回顾'][round_ - 1]}）"
+            label = title if round_ == 0 else f"{title}（第{round_ + 1}期）"
             body = "".join(
                 f"<p>{summary}{'记者从相关部门了解到，相关工作正在有序推进。' * (i + 1)}</p>" for i in range(3)
             )
@@ -89,7 +92,7 @@ async def seed_news(newsplus: Newsplus) -> list[str]:
             ids.append(await create_article(newsplus, author, data))
     async with changes(newsplus):
         for index, article_id in enumerate(ids):
-            published = moment - timedelta(days=index * 42 / len(ids), minutes=rng.randint(0, 600))
+            published = moment - timedelta(days=index * SPAN_DAYS / len(ids), minutes=rng.randint(0, 600))
             await Article.update(
                 {
                     Article.status: "published",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from changping_local import activities, demo, govinfo, inquiries, news, services
+from changping_local import activities, demo, govinfo, history, inquiries, news, services
 from newsplus import DemoData, hookimpl
 
 name = "changping_local"
@@ -15,6 +15,7 @@ def register_demo_data() -> list[DemoData]:
         demo.seed,
         news.seed_news,
         inquiries.seed_inquiries,
+        history.seed_history,
         services.seed_services,
         govinfo.seed_govinfo,
         activities.seed_activities,
