@@ -18,6 +18,7 @@ from newsplus.districts.scope import (
     all_districts,
     current_district,
     district_scope,
+    reference,
 )
 from newsplus.errors import (
     Conflict,
@@ -101,6 +102,7 @@ __all__ = [
     "post_signed",
     "publish",
     "read_upload",
+    "reference",
     "remove_file",
     "requires",
     "role_holders",

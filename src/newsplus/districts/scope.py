@@ -32,6 +32,7 @@ __all__ = [
     "current_district",
     "current_district_id",
     "district_scope",
+    "reference",
 ]
 
 
@@ -94,6 +95,12 @@ def current_district_id() -> int | None:
 
 def _column_name(key: Any) -> str:
     return key._meta.name if hasattr(key, "_meta") else str(key)
+
+
+def reference(target: Any, *, null: bool = False, on_delete: OnDelete = OnDelete.cascade) -> ForeignKey:
+    """A foreign key as newsplus tables declare them: explicit about NULL and deletion, following renumbered
+    keys (piccolo's defaults, nullable and cascading, are rarely what a table means)."""
+    return ForeignKey(target, null=null, on_delete=on_delete, on_update=OnUpdate.cascade)
 
 
 class DistrictTable(Table):

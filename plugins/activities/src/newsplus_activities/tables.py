@@ -1,14 +1,10 @@
 """Tables of the activities app: activities and their sessions, registrations with the waitlist, contest
 candidates and votes with their quotas, merchants' coupon batches and coupons."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, OnUpdate, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, OnDelete, Text, Timestamptz, Varchar
 
-from newsplus import DistrictTable
+from newsplus import DistrictTable, reference
 from newsplus.users.tables import Department, User
-
-
-def _fk(target, *, null: bool = False, on_delete: OnDelete = OnDelete.cascade) -> ForeignKey:
-    return ForeignKey(target, null=null, on_delete=on_delete, on_update=OnUpdate.cascade)
 
 
 class Activity(DistrictTable, tablename="activities_activity"):
@@ -50,7 +46,7 @@ class Activity(DistrictTable, tablename="activities_activity"):
 class Session(DistrictTable, tablename="activities_session"):
     """One session of a festival (opening, a market day, a show)."""
 
-    activity = _fk(Activity)
+    activity = reference(Activity)
     title = Varchar(length=200, null=False)
     place = Varchar(length=200, null=False, default="")
     starts_at = Timestamptz(null=False)
@@ -60,8 +56,8 @@ class Session(DistrictTable, tablename="activities_session"):
 class Registration(DistrictTable, tablename="activities_registration"):
     """A resident's sign-up: registered, waitlisted, cancelled or attended."""
 
-    activity = _fk(Activity)
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
+    activity = reference(Activity)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
     token = Varchar(length=32, null=False)
     status = Varchar(length=20, null=False)
     seats = Integer(null=False, default=1)
@@ -79,7 +75,7 @@ class Registration(DistrictTable, tablename="activities_registration"):
 class Candidate(DistrictTable, tablename="activities_candidate"):
     """Someone or something to vote for in a contest: curated by staff or proposed by a resident."""
 
-    activity = _fk(Activity)
+    activity = reference(Activity)
     name = Varchar(length=100, null=False)
     description = Text(null=False, default="")
     photo = Varchar(length=300, null=False, default="")
@@ -92,8 +88,8 @@ class Candidate(DistrictTable, tablename="activities_candidate"):
 class VoteQuota(DistrictTable, tablename="activities_vote_quota"):
     """How many votes a resident has cast in a contest on one day (``period`` the date) or in all (``total``)."""
 
-    activity = _fk(Activity)
-    user = _fk(User)
+    activity = reference(Activity)
+    user = reference(User)
     period = Varchar(length=20, null=False)
     used = Integer(null=False, default=0)
 
@@ -101,9 +97,9 @@ class VoteQuota(DistrictTable, tablename="activities_vote_quota"):
 class Vote(DistrictTable, tablename="activities_vote"):
     """One vote, kept for the audit: who, for whom, from which address and device; flagged in a burst."""
 
-    activity = _fk(Activity)
-    candidate = _fk(Candidate)
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
+    activity = reference(Activity)
+    candidate = reference(Candidate)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
     address = Varchar(length=64, null=False, default="")
     device = Varchar(length=64, null=False, default="")
     flagged = Boolean(null=False, default=False)
@@ -113,8 +109,8 @@ class Vote(DistrictTable, tablename="activities_vote"):
 class CouponBatch(DistrictTable, tablename="activities_coupon_batch"):
     """Coupons a merchant offers: an amount (fen) or a percentage off, stock, per-resident limit, validity."""
 
-    merchant = _fk(Department)
-    activity = _fk(Activity, null=True, on_delete=OnDelete.set_null)
+    merchant = reference(Department)
+    activity = reference(Activity, null=True, on_delete=OnDelete.set_null)
     title = Varchar(length=200, null=False)
     kind = Varchar(length=20, null=False, default="amount")
     value = Integer(null=False)
@@ -133,8 +129,8 @@ class CouponBatch(DistrictTable, tablename="activities_coupon_batch"):
 class Coupon(DistrictTable, tablename="activities_coupon"):
     """A claimed coupon with its private code; redeemed once by the merchant's staff."""
 
-    batch = _fk(CouponBatch)
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
+    batch = reference(CouponBatch)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
     seq = Integer(null=False)
     """The resident's n-th coupon of the batch (a unique index holds the per-resident limit)."""
     code = Varchar(length=16, null=False)

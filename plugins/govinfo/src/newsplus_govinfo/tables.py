@@ -1,22 +1,18 @@
 """Tables of the government-information app: notices (each an article of the content app with its 文号,
 level, category and department), which notices an interpretation explains, subscriptions, import runs."""
 
-from piccolo.columns import Date, ForeignKey, Integer, OnDelete, OnUpdate, Text, Timestamptz, Varchar
+from piccolo.columns import Date, Integer, OnDelete, Text, Timestamptz, Varchar
 
-from newsplus import DistrictTable
+from newsplus import DistrictTable, reference
 from newsplus.content.tables import Article
 from newsplus.users.tables import Department, User
-
-
-def _fk(target, *, null: bool = False, on_delete: OnDelete = OnDelete.cascade) -> ForeignKey:
-    return ForeignKey(target, null=null, on_delete=on_delete, on_update=OnUpdate.cascade)
 
 
 class Notice(DistrictTable, tablename="govinfo_notice"):
     """A government notice or a policy interpretation (政策解读): what the filters and the directory read."""
 
-    article = _fk(Article)
-    department = _fk(Department, null=True, on_delete=OnDelete.set_null)
+    article = reference(Article)
+    department = reference(Department, null=True, on_delete=OnDelete.set_null)
     kind = Varchar(length=20, null=False, default="notice")
     level = Varchar(length=20, null=False)
     category = Varchar(length=40, null=False)
@@ -33,14 +29,14 @@ class Notice(DistrictTable, tablename="govinfo_notice"):
 class Explains(DistrictTable, tablename="govinfo_explains"):
     """An interpretation and a notice it explains."""
 
-    interpretation = _fk(Notice)
-    notice = _fk(Notice)
+    interpretation = reference(Notice)
+    notice = reference(Notice)
 
 
 class Subscription(DistrictTable, tablename="govinfo_subscription"):
     """A resident follows a category (社保 …) or a department."""
 
-    user = _fk(User)
+    user = reference(User)
     kind = Varchar(length=20, null=False)
     value = Varchar(length=60, null=False)
     created_at = Timestamptz(null=False)
@@ -49,7 +45,7 @@ class Subscription(DistrictTable, tablename="govinfo_subscription"):
 class ImportRun(DistrictTable, tablename="govinfo_import_run"):
     """One bulk import: its progress while it runs, then its report (each bad row with its line and reason)."""
 
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
     filename = Varchar(length=200, null=False, default="")
     status = Varchar(length=20, null=False, default="running")
     total = Integer(null=False, default=0)

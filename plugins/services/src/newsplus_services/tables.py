@@ -1,14 +1,10 @@
 """Tables of the life-services app: applications with their append-only history and files, booked slots,
 bookings, residents' favourite services."""
 
-from piccolo.columns import ForeignKey, Integer, OnDelete, OnUpdate, Text, Timestamptz, Varchar
+from piccolo.columns import Integer, OnDelete, Text, Timestamptz, Varchar
 
-from newsplus import DistrictTable
+from newsplus import DistrictTable, reference
 from newsplus.users.tables import Department, User
-
-
-def _fk(target, *, null: bool = False, on_delete: OnDelete = OnDelete.cascade) -> ForeignKey:
-    return ForeignKey(target, null=null, on_delete=on_delete, on_update=OnUpdate.cascade)
 
 
 class Application(DistrictTable, tablename="services_application"):
@@ -17,8 +13,8 @@ class Application(DistrictTable, tablename="services_application"):
     number = Varchar(length=32, null=False)
     token = Varchar(length=32, null=False)
     module = Varchar(length=64, null=False)
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
-    department = _fk(Department, null=True, on_delete=OnDelete.set_null)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
+    department = reference(Department, null=True, on_delete=OnDelete.set_null)
     status = Varchar(length=20, null=False, default="submitted")
     answers = Text(null=False, default="{}")
     note = Text(null=False, default="")
@@ -30,7 +26,7 @@ class Application(DistrictTable, tablename="services_application"):
 class ApplicationStep(DistrictTable, tablename="services_application_step"):
     """One thing that happened to an application: never edited, never deleted."""
 
-    application = _fk(Application)
+    application = reference(Application)
     action = Varchar(length=20, null=False)
     from_status = Varchar(length=20, null=False, default="")
     to_status = Varchar(length=20, null=False)
@@ -43,8 +39,8 @@ class ApplicationFile(DistrictTable, tablename="services_application_file"):
     """A file a resident uploaded for a form field; unattached until an application claims it."""
 
     token = Varchar(length=32, null=False)
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
-    application = _fk(Application, null=True)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
+    application = reference(Application, null=True)
     field = Varchar(length=64, null=False, default="")
     path = Varchar(length=300, null=False)
     thumb = Varchar(length=300, null=False, default="")
@@ -68,7 +64,7 @@ class Booking(DistrictTable, tablename="services_booking"):
     module = Varchar(length=64, null=False)
     resource = Varchar(length=64, null=False)
     starts_at = Timestamptz(null=False)
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
     name = Varchar(length=100, null=False, default="")
     phone = Varchar(length=20, null=False, default="")
     status = Varchar(length=20, null=False, default="booked")
@@ -83,6 +79,6 @@ class Booking(DistrictTable, tablename="services_booking"):
 class Favourite(DistrictTable, tablename="services_favourite"):
     """A module a resident keeps in "my services"."""
 
-    user = _fk(User)
+    user = reference(User)
     module = Varchar(length=64, null=False)
     created_at = Timestamptz(null=False)

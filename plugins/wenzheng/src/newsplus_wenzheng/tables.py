@@ -2,12 +2,8 @@
 
 from piccolo.columns import Boolean, Float, ForeignKey, Integer, OnDelete, OnUpdate, Text, Timestamptz, Varchar
 
-from newsplus import DistrictTable
+from newsplus import DistrictTable, reference
 from newsplus.users.tables import Department, User
-
-
-def _fk(target, *, null: bool = False, on_delete: OnDelete = OnDelete.cascade) -> ForeignKey:
-    return ForeignKey(target, null=null, on_delete=on_delete, on_update=OnUpdate.cascade)
 
 
 class Inquiry(DistrictTable, tablename="wenzheng_inquiry"):
@@ -15,15 +11,15 @@ class Inquiry(DistrictTable, tablename="wenzheng_inquiry"):
 
     number = Varchar(length=32, null=False)
     token = Varchar(length=32, null=False)
-    user = _fk(User, null=True, on_delete=OnDelete.set_null)
+    user = reference(User, null=True, on_delete=OnDelete.set_null)
     source = Varchar(length=20, null=False, default="app")
     kind = Varchar(length=20, null=False)
     category = Varchar(length=64, null=False)
     title = Varchar(length=200, null=False)
     body = Text(null=False)
     extra = Text(null=False, default="{}")
-    street = _fk(Department, null=True, on_delete=OnDelete.set_null)
-    community = _fk(Department, null=True, on_delete=OnDelete.set_null)
+    street = reference(Department, null=True, on_delete=OnDelete.set_null)
+    community = reference(Department, null=True, on_delete=OnDelete.set_null)
     address = Varchar(length=300, null=False, default="")
     lat = Float(null=True, default=None)
     lng = Float(null=True, default=None)
@@ -31,7 +27,7 @@ class Inquiry(DistrictTable, tablename="wenzheng_inquiry"):
     contact_name = Varchar(length=100, null=False, default="")
     contact_phone = Varchar(length=20, null=False, default="")
     status = Varchar(length=20, null=False, default="submitted")
-    department = _fk(Department, null=True, on_delete=OnDelete.set_null)
+    department = reference(Department, null=True, on_delete=OnDelete.set_null)
     response_due_at = Timestamptz(null=True, default=None)
     handle_due_at = Timestamptz(null=True, default=None)
     accepted_at = Timestamptz(null=True, default=None)
@@ -53,7 +49,7 @@ class Inquiry(DistrictTable, tablename="wenzheng_inquiry"):
 class Step(DistrictTable, tablename="wenzheng_step"):
     """One thing that happened to an inquiry: never edited, never deleted (the timeline)."""
 
-    inquiry = _fk(Inquiry)
+    inquiry = reference(Inquiry)
     action = Varchar(length=20, null=False)
     from_status = Varchar(length=20, null=False, default="")
     to_status = Varchar(length=20, null=False)
@@ -66,7 +62,7 @@ class Step(DistrictTable, tablename="wenzheng_step"):
 class Photo(DistrictTable, tablename="wenzheng_photo"):
     """A photo attached to an inquiry (stored through the core's media store, outside the library)."""
 
-    inquiry = _fk(Inquiry)
+    inquiry = reference(Inquiry)
     path = Varchar(length=300, null=False)
     thumb = Varchar(length=300, null=False, default="")
 
@@ -75,8 +71,8 @@ class RoutingRule(DistrictTable, tablename="wenzheng_routing_rule"):
     """Category × street → the department that handles it (empty category or street: any)."""
 
     category = Varchar(length=64, null=False, default="")
-    street = _fk(Department, null=True)
-    department = _fk(Department)
+    street = reference(Department, null=True)
+    department = reference(Department)
 
 
 class ReplyTemplate(DistrictTable, tablename="wenzheng_reply_template"):
