@@ -107,3 +107,13 @@ def test_the_huitian_module_added_by_the_example_plugin_takes_applications(chang
         headers={"Authorization": f"Bearer {token}"},
     )
     assert made.status_code == 201, made.text
+
+
+def test_changping_wears_its_own_colours_and_logo_on_every_page(changping: TestClient) -> None:
+    changping.cookies.delete("newsplus_session")
+    for url in ("/", "/wenzheng", "/services/marriage"):
+        page = changping.get(url, headers=HTML).text
+        assert '<link rel="stylesheet" href="/static/changping/changping.css">' in page, url
+    logo = changping.get("/static/changping/logo.svg")
+    assert logo.status_code == 200 and logo.text.startswith("<svg") and 'aria-label="北京昌平"' in logo.text
+    assert "--brand: #1d4e89" in changping.get("/static/changping/changping.css").text

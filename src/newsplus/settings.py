@@ -61,7 +61,7 @@ class SiteSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     templates: str = ""
     """A folder of templates that override any plugin's or the core's (same relative path)."""
     static: str = ""
-    """A folder of static files served at /static/site/."""
+    """A folder of static files served under /static/ before the plugins' and the core's (a logo, colours)."""
     media: str = "media"
     """Where uploads are stored (outside the code tree), per district."""
     debug: bool = False
