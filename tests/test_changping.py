@@ -3,17 +3,14 @@ every page reachable by links from the home page or the desk renders without err
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import deque
 from pathlib import Path
 
 import pytest
+from changping_demo import seeded_changping
 from litestar.testing import TestClient
 
-from newsplus.app import create_app
-from newsplus.cli import _with_database, demo_settings, seed_demo_data
-from newsplus.runtime import Newsplus
 from newsplus.testing import HTML, login_resident
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,12 +22,9 @@ FILES = (".ics", ".csv", ".atom", ".png")
 @pytest.fixture(scope="module")
 def changping(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     """The Changping app on a fresh SQLite file with every plugin's demo data."""
-    settings = demo_settings(str(tmp_path_factory.mktemp("changping") / "demo.sqlite3"))
-    newsplus = Newsplus(settings)
-    lines = asyncio.run(_with_database(newsplus, lambda: seed_demo_data(newsplus)))
+    app, lines = seeded_changping(tmp_path_factory.mktemp("changping"))
     assert any("Demo activities" in line for line in lines) and any("Demo 政务" in line for line in lines)
-    newsplus.serving = False  # the crawl reads; no background loops
-    with TestClient(create_app(newsplus=newsplus)) as client:
+    with TestClient(app) as client:
         yield client
 
 
