@@ -454,3 +454,17 @@ def test_the_export_holds_the_residents_votes(newsplus_app) -> None:
         assert vote(client, a, choice).status_code == 201
         exported = client.get("/api/v1/me/export", headers=a).json()["activities"]
         assert len(exported.get("votes", [])) == 1
+
+
+def test_a_coupon_batch_needs_times_with_their_time_zone(newsplus_app) -> None:
+    with frozen_clock(T), TestClient(newsplus_app(["activities"])) as client:
+        org = organiser(client)
+        shop = call(client, create_department, "昌平苹果园", "merchant")
+        batch = {"merchant": shop, "title": "八折", "kind": "percent", "value": 20, "stock": 5}
+        naive = {"valid_from": "2026-12-01T09:00:00", "valid_until": "2026-12-04T09:00:00"}
+        refused(
+            send(client, "/api/v1/activities/desk/batches", org, {**batch, **naive}),
+            400,
+            "Give times with their time zone",
+        )
+        assert call(client, CouponBatch.count) == 0

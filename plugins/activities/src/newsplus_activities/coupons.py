@@ -42,6 +42,8 @@ async def add_batch(data: BatchIn) -> int:
         raise InvalidInput("An amount in fen above 0, or a percentage from 1 to 99", extra={"field": "value"})
     if data.stock < 1 or data.per_user < 1 or data.min_spend < 0:
         raise InvalidInput("Stock and the per-resident limit are at least 1", extra={"field": "stock"})
+    if data.valid_from.tzinfo is None or data.valid_until.tzinfo is None:
+        raise InvalidInput("Give times with their time zone", extra={"field": "valid_from"})
     if data.valid_until <= data.valid_from:
         raise InvalidInput("A coupon must stop being valid after it starts", extra={"field": "valid_until"})
     activity = await by_slug(data.activity, published=False) if data.activity else None
