@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+
+Aware = Annotated[datetime, msgspec.Meta(tz=True)]
+"""A moment with its time zone (a bare one is refused with a 400)."""
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -45,8 +48,8 @@ class Decision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class PopupIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A pop-up for a key notice, for residents of some streets or communities, or with some tags."""
 
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Aware
+    ends_at: Aware
     streets: list[int] = []
     communities: list[int] = []
     tags: list[str] = []
@@ -57,8 +60,8 @@ class PopupIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class PinIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A livelihood topic pinned on the home page for a while."""
 
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Aware | None = None
+    ends_at: Aware | None = None
     rank: int = 0
 
 
