@@ -216,7 +216,6 @@ async def candidate_page(request: Request, activity_id: FromPath[int]) -> Redire
     if candidate is not None and form.get("status") in ("approved", "rejected"):
         await voting.moderate(candidate, form.get("status"))
     else:
-        voting._contest(await activities.by_id(activity_id))
         await voting.add_candidate(
             activity_id,
             CandidateIn(

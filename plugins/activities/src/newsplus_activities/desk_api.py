@@ -68,8 +68,6 @@ async def check_in(request: Request, newsplus: NewsplusDep, data: JSONBody[CodeI
 @post("/activities/{activity_id:int}/candidates", guards=[MANAGE], status_code=HTTP_201_CREATED)
 async def add_candidate(activity_id: FromPath[int], data: JSONBody[CandidateIn]) -> dict[str, int]:
     """Add a curated candidate to a contest."""
-    activity = await activities.by_id(activity_id)
-    voting._contest(activity)
     return {"id": await voting.add_candidate(activity_id, data)}
 
 

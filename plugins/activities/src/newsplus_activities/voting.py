@@ -28,7 +28,9 @@ def _contest(activity: dict[str, Any]) -> None:
 async def add_candidate(
     activity_id: int, data: CandidateIn, *, proposed_by: int | None = None, status: str = "approved"
 ) -> int:
-    """Add a candidate (approved when staff add it, pending when a resident proposes it); return its id."""
+    """Add a candidate to a contest (approved when staff add it, pending when a resident proposes it); return
+    its id."""
+    _contest(await by_id(activity_id))
     name = data.name.strip()
     if not 1 <= len(name) <= 100:
         raise InvalidInput("A name of 1 to 100 characters is required", extra={"field": "name"})
