@@ -19,9 +19,10 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import AppConfig, AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import TransactionType
 
 from newsplus import _piccolo_conf
+from newsplus.sqlite_pool import PooledSQLiteEngine
 
 __all__ = [
     "DatabaseError",
@@ -67,7 +68,7 @@ def engine_from_url(url: str, *, root: Path | None = None) -> Engine:
             path = root / path
         path.parent.mkdir(parents=True, exist_ok=True)
         _enable_wal(path)
-        return SQLiteEngine(path=str(path), timeout=30)
+        return PooledSQLiteEngine(path=str(path), timeout=30)
     if parts.scheme in {"postgresql", "postgres"}:
         return _PostgresEngine(config={"dsn": url}, log_queries=False)
     raise DatabaseError(f"database.url: expected sqlite:///path or postgresql://…, got {url!r}")
@@ -94,9 +95,11 @@ async def open_pool(engine: Engine, *, min_size: int = 1, max_size: int = 10, se
 
 
 async def close_pool(engine: Engine) -> None:
-    """Close the PostgreSQL connection pool, if one is open."""
+    """Close the PostgreSQL connection pool, if one is open, or SQLite's kept connections."""
     if is_postgres(engine) and engine.pool is not None:
         await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        engine.close_lanes()
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -225,11 +225,11 @@ async def banner_topics(newsplus: Newsplus, limit: int = 3) -> list[FeedItem]:
 async def next_change(newsplus: Newsplus) -> datetime | None:
     """The next moment the feeds change by time alone: a go-live, an expiry, a pin starting or ending."""
 
-    async def build() -> tuple[datetime | None, datetime | None]:
+    async def build() -> tuple[tuple[datetime | None], datetime | None]:
         moment = await _next_change()
-        return moment, moment
+        return (moment,), moment  # boxed: "nothing scheduled" (None) is an answer worth keeping
 
-    return await content_cache(newsplus).get("next_change", build)
+    return (await content_cache(newsplus).get("next_change", build))[0]
 
 
 def _as_time(value: datetime | str) -> datetime:
@@ -244,8 +244,11 @@ async def feed(newsplus: Newsplus, *, channel: str = "", cursor: str | None = No
     limit = _limit(limit)
     node = await channel_by_slug(newsplus, channel) if channel else None
 
+    async def pins() -> tuple[list[FeedItem], datetime | None]:
+        return await pinned_items(newsplus, node.id if node else None), await next_change(newsplus)
+
     async def build() -> tuple[Feed, datetime | None]:
-        pinned = await pinned_items(newsplus, node.id if node else None)
+        pinned = await content_cache(newsplus).get(("pins", node.id if node else 0), pins)
         skip = [p.id for p in pinned if p.kind != "topic"]
         where = Article.channel.is_in(node.subtree) if node else Article.id > 0
         page = await _page(newsplus, where, cursor, limit, skip)

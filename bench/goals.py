@@ -1,0 +1,254 @@
+"""The goals of issue #10, each measured against servers started here and returned as table rows."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from bench.data import DataSet, write_config
+from bench.load import drive
+from bench.reference import payload_key
+from bench.serve import Server, newsplus_server, reference_server
+
+INTAKE = msgspec.json.encode(
+    {
+        "kind": "complaint",
+        "category": "traffic",
+        "title": "路口信号灯不亮",
+        "body": "回龙观东大街路口的信号灯晚上不亮，很危险。",
+    }
+).decode()
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    figure: str
+    newsplus: str
+    reference: str
+    ratio: str
+    goal: str
+    passed: bool | None
+
+
+@dataclass
+class Run:
+    """How hard and how long to drive each measurement, and where to keep logs."""
+
+    seconds: float
+    connections: int
+    workers: int
+    logs: Path
+    python_load: bool = False
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def record(base: str, path: str, folder: Path) -> bytes:
+    """Fetch one response of newsplus and keep its bytes for the reference server."""
+    body = httpx.get(base + path, timeout=60).raise_for_status().content
+    bare, _, query = path.partition("?")
+    (folder / f"{payload_key(bare, query)}.json").write_bytes(body)
+    return body
+
+
+def cursor_path(base: str, pages: int, channel: str = "") -> str:
+    """The feed address of page ``pages``, reached by following ``next`` from the first page."""
+    path = "/api/v1/feed?limit=20" + (f"&channel={channel}" if channel else "")
+    for _ in range(pages - 1):
+        following = httpx.get(base + path, timeout=60).raise_for_status().json()["next"]
+        path = "/api/v1/feed?limit=20" + (f"&channel={channel}" if channel else "") + f"&cursor={following}"
+    return path
+
+
+def compare(run: Run, server: Server, reference: Server, path: str, label: str) -> tuple[Row, Row]:
+    """Requests/s of newsplus and of the bare handler on one path: a ratio row and a p99 row."""
+    mine = drive(server.base + path, connections=run.connections, seconds=run.seconds, python=run.python_load)
+    bare = drive(reference.base + path, connections=run.connections, seconds=run.seconds, python=run.python_load)
+    ratio = mine.rps / bare.rps
+    return (
+        Row(f"{label}: requests/s", f"{mine.rps:,.0f}", f"{bare.rps:,.0f}", f"{ratio:.2f}×", "≥ 0.5×", ratio >= 0.5),
+        Row(
+            f"{label}: p99 at {run.connections} connections",
+            f"{mine.p99_ms:.1f} ms",
+            f"{bare.p99_ms:.1f} ms",
+            "",
+            "< 50 ms",
+            mine.p99_ms < 50 and mine.unexpected == 0,
+        ),
+    )
+
+
+def feed_goals(run: Run, data: DataSet, engine: str) -> list[Row]:
+    """P1 (feed page 1 and page 50 against the bare handler) and P6 (start-up, peak memory)."""
+    rows: list[Row] = []
+    payloads = run.logs / f"payloads-{engine}"
+    payloads.mkdir(parents=True, exist_ok=True)
+    with newsplus_server(data.config, run.workers, run.logs / f"newsplus-{engine}.log") as server:
+        first = "/api/v1/feed?limit=20"
+        record(server.base, first, payloads)
+        fiftieth = cursor_path(server.base, 50)
+        record(server.base, fiftieth, payloads)
+        with reference_server(payloads, run.workers, run.logs / f"reference-{engine}.log") as reference:
+            rows += compare(run, server, reference, first, f"P1 feed page 1, {data.articles:,} articles, {engine}")
+            rows += compare(run, server, reference, fiftieth, f"P1 feed page 50 by cursor, {engine}")
+        if engine == "SQLite":
+            rows.append(
+                Row(
+                    "P6 start-up, every plugin (spawn → first answer)",
+                    f"{server.started_in:.2f} s",
+                    "",
+                    "",
+                    "< 1 s",
+                    server.started_in < 1,
+                )
+            )
+            peak = server.peak_rss_mb()
+            rows.append(Row("P6 peak RSS per worker under load", f"{peak:.0f} MB", "", "", "< 150 MB", peak < 150))
+    return rows
+
+
+def plugins_goal(run: Run, data: DataSet) -> list[Row]:
+    """P5: the feed with every plugin enabled against core only, on the same data (best of two each)."""
+    core = write_config(data.url, data.config.parent, (), "core")
+    results: dict[str, float] = {"full": 0.0, "core": 0.0}
+    for _ in range(2):
+        for name, config in (("core", core), ("full", data.config)):
+            with newsplus_server(config, run.workers, run.logs / f"newsplus-{name}.log") as server:
+                url = server.base + "/api/v1/feed?limit=20"
+                httpx.get(url, timeout=60).raise_for_status()
+                load = drive(url, connections=run.connections, seconds=run.seconds, python=run.python_load)
+                results[name] = max(results[name], load.rps)
+    ratio = results["full"] / results["core"]
+    return [
+        Row(
+            "P5 feed, every plugin vs core only: requests/s",
+            f"{results['full']:,.0f}",
+            f"{results['core']:,.0f}",
+            f"{ratio:.2f}×",
+            "≥ 0.95×",
+            ratio >= 0.95,
+        )
+    ]
+
+
+def intake_goals(run: Run, data: DataSet, engine: str) -> list[Row]:
+    """P3: 问政 intake through the API, and the rates query by department for one month."""
+    with newsplus_server(data.config, run.workers, run.logs / f"newsplus-intake-{engine}.log") as server:
+        url = server.base + "/api/v1/wenzheng/inquiries"
+        check = httpx.post(url, content=INTAKE, headers=_bearer(data.tokens[0]) | {"Content-Type": "application/json"})
+        assert check.status_code == 201, check.text
+        load = drive(
+            url,
+            connections=run.connections,
+            seconds=run.seconds,
+            method="POST",
+            body=INTAKE,
+            tokens=data.tokens[1:],
+            python=run.python_load,
+        )
+        month = "2025-06" if data.inquiries >= 100_000 else "2022-11"
+        rates = server.base + f"/api/v1/wenzheng/rates?by=department&month={month}"
+        timings = []
+        for _ in range(12):
+            began = time.perf_counter()
+            httpx.get(rates, headers=_bearer(data.supervisor_token), timeout=60).raise_for_status()
+            timings.append((time.perf_counter() - began) * 1000)
+    median = statistics.median(timings[2:])
+    return [
+        Row(
+            f"P3 问政 intake through the API, {engine}: written/s",
+            f"{load.rps:,.0f}",
+            "",
+            "",
+            "≥ 1,000/s, all 201",
+            load.rps >= 1000 and load.unexpected == 0,
+        ),
+        Row(
+            f"P3 rates by department for {month}, {data.inquiries:,} inquiries, {engine}",
+            f"{median:.0f} ms",
+            "",
+            "",
+            "< 100 ms",
+            median < 100,
+        ),
+    ]
+
+
+def _until(seen: Callable[[], bool], limit: float = 30) -> float:
+    began = time.perf_counter()
+    while not seen():
+        if time.perf_counter() - began > limit:
+            raise RuntimeError("a resident never saw the message")
+        time.sleep(0.005)
+    return time.perf_counter() - began
+
+
+def reach_time(run: Run, data: DataSet, label: str) -> tuple[float, float]:
+    """Median seconds from sending a broadcast (and a pop-up) to everyone until a resident sees it."""
+    broadcasts, popups = [], []
+    with newsplus_server(data.config, run.workers, run.logs / f"newsplus-reach-{label}.log") as server:
+        client = httpx.Client(base_url=server.base, timeout=60)
+        admin, resident = _bearer(data.admin_token), _bearer(data.tokens[-1])
+        for n in range(5):
+            before = client.get("/api/v1/me/notifications/unread", headers=resident).json()["unread"]
+            began = time.perf_counter()
+            client.post(
+                "/api/v1/notifications/broadcasts",
+                headers=admin,
+                json={"title": f"停水通知{n}", "audience": {"everyone": True}},
+            ).raise_for_status()
+            _until(
+                lambda b=before: client.get("/api/v1/me/notifications/unread", headers=resident).json()["unread"] > b
+            )
+            broadcasts.append(time.perf_counter() - began)
+            start = datetime.now(UTC) - timedelta(minutes=1)
+            began = time.perf_counter()
+            made = (
+                client.post(
+                    "/api/v1/notifications/popups",
+                    headers=admin,
+                    json={
+                        "title": f"防汛提示{n}",
+                        "starts_at": start.isoformat(),
+                        "ends_at": (start + timedelta(days=1)).isoformat(),
+                        "audience": {"everyone": True},
+                        "priority": 100,
+                    },
+                )
+                .raise_for_status()
+                .json()["id"]
+            )
+            _until(lambda m=made: any(p["id"] == m for p in client.get("/api/v1/me/popups", headers=resident).json()))
+            popups.append(time.perf_counter() - began)
+    return statistics.median(broadcasts), statistics.median(popups)
+
+
+def reach_goal(run: Run, small: DataSet, big: DataSet) -> list[Row]:
+    """P4: a broadcast and a pop-up to everyone take about as long for 1,000,000 residents as for 1,000."""
+    small_b, small_p = reach_time(run, small, "small")
+    big_b, big_p = reach_time(run, big, "big")
+    rows = []
+    for kind, b, s in (("broadcast", big_b, small_b), ("pop-up", big_p, small_p)):
+        ratio = b / s
+        rows.append(
+            Row(
+                f"P4 {kind} to everyone: {big.residents:,} vs {small.residents:,} residents",
+                f"{b * 1000:.0f} ms",
+                f"{s * 1000:.0f} ms",
+                f"{ratio:.2f}×",
+                "≤ 1.5×",
+                ratio <= 1.5,
+            )
+        )
+    return rows

@@ -1,0 +1,15 @@
+"""API v2 as Wagtail's docs configure it (api.py), mounted at /api/v2/ ahead of Wagtail's page serving."""
+
+from django.urls import path
+from newsbench.urls import urlpatterns as site_urlpatterns
+from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images.api.v2.views import ImagesAPIViewSet
+
+api_router = WagtailAPIRouter("wagtailapi")
+api_router.register_endpoint("pages", PagesAPIViewSet)
+api_router.register_endpoint("images", ImagesAPIViewSet)
+api_router.register_endpoint("documents", DocumentsAPIViewSet)
+
+urlpatterns = [path("api/v2/", api_router.urls), *site_urlpatterns]

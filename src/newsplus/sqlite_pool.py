@@ -1,0 +1,172 @@
+"""SQLite with kept connections: piccolo's SQLite engine opens a new connection, and a new thread, for every
+query and every transaction (about a millisecond each, and several per request). Here each connection lives
+in a *lane*, a thread of its own that keeps it open; a query borrows an idle lane for one round trip and a
+transaction borrows one for its whole length. Idle lanes are kept (up to ``KEEP_IDLE``), more are opened
+when all are busy, so nothing ever waits for a lane and the locking behaviour is SQLite's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+
+__all__ = ["PooledSQLiteEngine"]
+
+KEEP_IDLE = 8
+# piccolo sends this before every query in a transaction; a lane's connection set it once when it opened.
+FOREIGN_KEYS = "PRAGMA foreign_keys = 1"
+
+
+class _Lane:
+    """One SQLite connection and the one thread that uses it."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsplus-sqlite")
+        self._connect = connect
+        self._connection: sqlite3.Connection | None = None
+
+    async def call(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``work(connection)`` on the lane's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, work)
+
+    def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        if self._connection is None:
+            self._connection = self._connect()
+        return work(self._connection)
+
+    def close(self) -> None:
+        """Close the connection and let the thread end."""
+
+        def shut() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        self._thread.submit(shut)
+        self._thread.shutdown(wait=False)
+
+
+class _Rows:
+    """What a statement returned, shaped like the aiosqlite cursor piccolo reads."""
+
+    def __init__(self, rows: list[dict[str, Any]], lastrowid: int | None) -> None:
+        self.rows = rows
+        self.lastrowid = lastrowid
+
+    async def fetchall(self) -> list[dict[str, Any]]:
+        """Every row."""
+        return self.rows
+
+    async def fetchone(self) -> dict[str, Any] | None:
+        """The first row, if any."""
+        return self.rows[0] if self.rows else None
+
+
+class _Statement:
+    """A statement under way: awaited, or used as ``async with`` as piccolo does."""
+
+    def __init__(self, pending: Any) -> None:
+        self._pending = pending
+
+    def __await__(self) -> Any:
+        return self._pending.__await__()
+
+    async def __aenter__(self) -> _Rows:
+        return await self._pending
+
+    async def __aexit__(self, *_: object) -> bool:
+        return False
+
+
+class _BorrowedConnection:
+    """A lane lent to one transaction; closing it hands the lane back (rolling back anything left open)."""
+
+    row_factory: Any = None  # piccolo sets it; a lane's rows are dicts already
+
+    def __init__(self, engine: PooledSQLiteEngine, lane: _Lane) -> None:
+        self._engine = engine
+        self._lane = lane
+
+    def execute(self, query: str, args: Any = None) -> _Statement:
+        """Run one statement on the lane."""
+        if query == FOREIGN_KEYS:
+            return _Statement(_done())
+        return _Statement(self._lane.call(lambda c: _statement(c, query, args or [])))
+
+    async def close(self) -> None:
+        """Give the lane back to the engine."""
+        await self._engine._give_back(self._lane, after_transaction=True)
+
+
+async def _done() -> _Rows:
+    return _Rows([], None)
+
+
+def _statement(connection: sqlite3.Connection, query: str, args: Any) -> _Rows:
+    cursor = connection.execute(query, args)
+    try:
+        return _Rows(cursor.fetchall(), cursor.lastrowid)
+    finally:
+        cursor.close()
+
+
+class _PooledTransaction(SQLiteTransaction):
+    """piccolo's SQLite transaction on a borrowed lane instead of a new connection."""
+
+    async def get_connection(self) -> _BorrowedConnection:
+        """Borrow a lane for the whole transaction."""
+        engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
+        return _BorrowedConnection(engine, await engine._borrow())
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """piccolo's SQLite engine, keeping its connections open in lanes (see the module's docstring)."""
+
+    def __init__(self, path: str, **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self._idle: list[_Lane] = []
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
+        connection.row_factory = dict_factory
+        connection.execute(FOREIGN_KEYS)
+        return connection
+
+    async def _borrow(self) -> _Lane:
+        return self._idle.pop() if self._idle else _Lane(self._connect)
+
+    async def _give_back(self, lane: _Lane, after_transaction: bool = False) -> None:
+        # A transaction that failed while committing or rolling back must not leave its lane inside one.
+        if after_transaction and await lane.call(lambda c: c.in_transaction):
+            await lane.call(lambda c: c.execute("ROLLBACK"))
+        if len(self._idle) < KEEP_IDLE:
+            self._idle.append(lane)
+        else:
+            lane.close()
+
+    def close_lanes(self) -> None:
+        """Close every idle connection (at shut-down)."""
+        while self._idle:
+            self._idle.pop().close()
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING before 3.35
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        lane = await self._borrow()
+        try:
+            return (await lane.call(lambda c: _statement(c, query, args or []))).rows
+        finally:
+            await self._give_back(lane)
+
+    def transaction(
+        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+    ) -> SQLiteTransaction:
+        """A transaction on a borrowed lane."""
+        return _PooledTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
