@@ -3,10 +3,11 @@ department, street, category or month, as 12345 ranks its streets."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from piccolo.querystring import QueryString
 
 from newsplus import InvalidInput
 from newsplus.users.tables import Department
@@ -29,6 +30,44 @@ def month_range(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     )
 
 
+# Each count is a condition on one inquiry (timestamps compare in order on both engines).
+COUNTS = (
+    (
+        "responded_on_time",
+        "response_due_at IS NOT NULL AND COALESCE(accepted_at, CASE WHEN status = 'rejected' THEN closed_at END)"
+        " <= response_due_at",
+    ),
+    ("dispatched", "department IS NOT NULL"),
+    ("replied", "replied_at IS NOT NULL"),
+    ("replied_on_time", "replied_at IS NOT NULL AND (handle_due_at IS NULL OR replied_at <= handle_due_at)"),
+    ("rated", "rating <> ''"),
+    ("satisfied", "rating IN ('satisfied', 'basically_satisfied')"),
+    ("resolved", "status = 'closed' AND rating <> 'dissatisfied'"),
+)
+
+
+def _hours() -> str:
+    """Hours from receipt to reply, as SQL for the engine in use."""
+    if Inquiry._meta.db.engine_type == "postgres":
+        return "EXTRACT(EPOCH FROM (replied_at - created_at)) / 3600.0"
+    return "(julianday(replied_at) - julianday(created_at)) * 24.0"
+
+
+def _month_key(start: datetime, end: datetime, zone: ZoneInfo) -> QueryString:
+    """The local month of ``created_at`` as YYYY-MM, from the exact UTC bounds of each month in [start, end)."""
+    cases, args = [], []
+    month = start.astimezone(zone).date().replace(day=1)
+    while True:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        bound = datetime.combine(following, datetime.min.time(), zone).astimezone(UTC)
+        cases.append("WHEN created_at < {} THEN {}")
+        args += [bound, month.strftime("%Y-%m")]
+        if bound >= end:
+            break
+        month = following
+    return QueryString(f"CASE {' '.join(cases)} END", *args)
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -44,39 +83,19 @@ async def rates(by: str, start: datetime, end: datetime, zone: ZoneInfo) -> list
     """
     if by not in DIMENSIONS:
         raise InvalidInput("Group by department, street, category or month", extra={"field": "by"})
-    rows = await Inquiry.select(
-        Inquiry.department,
-        Inquiry.street,
-        Inquiry.category,
-        Inquiry.created_at,
-        Inquiry.accepted_at,
-        Inquiry.status,
-        Inquiry.response_due_at,
-        Inquiry.handle_due_at,
-        Inquiry.replied_at,
-        Inquiry.rating,
-        Inquiry.closed_at,
-    ).where((Inquiry.created_at >= start) & (Inquiry.created_at < end) & (Inquiry.status != "merged"))
-    groups: dict[Any, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
-    for r in rows:
-        key = r["created_at"].astimezone(zone).strftime("%Y-%m") if by == "month" else r[by]
-        g = groups[key]
-        g["received"] += 1
-        taken = r["accepted_at"] or (r["closed_at"] if r["status"] == "rejected" else None)
-        if taken and r["response_due_at"] and taken <= r["response_due_at"]:
-            g["responded_on_time"] += 1
-        if r["department"] is not None:
-            g["dispatched"] += 1
-        if r["replied_at"]:
-            g["replied"] += 1
-            g["hours"] += (r["replied_at"] - r["created_at"]).total_seconds() / 3600
-            if r["handle_due_at"] is None or r["replied_at"] <= r["handle_due_at"]:
-                g["replied_on_time"] += 1
-        if r["rating"]:
-            g["rated"] += 1
-            g["satisfied"] += r["rating"] in SATISFIED
-        if r["status"] == "closed" and r["rating"] != "dissatisfied":
-            g["resolved"] += 1
+    key = _month_key(start, end, zone) if by == "month" else QueryString(f'"{by}"')
+    counts = [QueryString(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)").as_alias(name) for name, condition in COUNTS]
+    rows = (
+        await Inquiry.select(
+            key.as_alias("key"),
+            QueryString("COUNT(*)").as_alias("received"),
+            *counts,
+            QueryString(f"SUM(CASE WHEN replied_at IS NOT NULL THEN {_hours()} ELSE 0 END)").as_alias("hours"),
+        )
+        .where((Inquiry.created_at >= start) & (Inquiry.created_at < end) & (Inquiry.status != "merged"))
+        .group_by(QueryString("key"))
+    )
+    groups = {r["key"]: r for r in rows}
     names: dict[Any, str] = {}
     if by in ("department", "street"):
         ids = [k for k in groups if k is not None]
@@ -87,6 +106,7 @@ async def rates(by: str, start: datetime, end: datetime, zone: ZoneInfo) -> list
             }
     table = []
     for key, g in groups.items():
+        g = {k: v or 0 for k, v in g.items()}
         table.append(
             {
                 "key": key,
@@ -99,7 +119,7 @@ async def rates(by: str, start: datetime, end: datetime, zone: ZoneInfo) -> list
                 "on_time_rate": _ratio(g["replied_on_time"], g["replied"]),
                 "resolution_rate": _ratio(g["resolved"], g["dispatched"]),
                 "satisfaction_rate": _ratio(g["satisfied"], g["rated"]),
-                "average_hours": round(g["hours"] / g["replied"], 1) if g["replied"] else None,
+                "average_hours": round(float(g["hours"]) / g["replied"], 1) if g["replied"] else None,
             }
         )
     return sorted(table, key=lambda t: (-(t["satisfaction_rate"] or 0), -(t["resolution_rate"] or 0), str(t["name"])))
