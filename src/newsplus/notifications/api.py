@@ -145,7 +145,7 @@ async def preview_audience(data: JSONBody[AudienceIn], newsplus: NewsplusDep) ->
 @post("/notifications/broadcasts", guards=[BROADCAST], status_code=201)
 async def send_broadcast(request: Request, data: JSONBody[BroadcastIn], newsplus: NewsplusDep) -> Sent:
     """Send a message to an audience (refused when it matches nobody)."""
-    broadcast_id, recipients = await inbox.broadcast(
+    broadcast_id = await inbox.broadcast(
         newsplus,
         data.audience,
         data.title,
@@ -155,13 +155,13 @@ async def send_broadcast(request: Request, data: JSONBody[BroadcastIn], newsplus
         created_by=request.user.id,
         expires_at=data.expires_at,
     )
-    return Sent(id=broadcast_id, recipients=recipients)
+    return Sent(id=broadcast_id)
 
 
 @post("/notifications/popups", guards=[POPUP], status_code=201)
 async def schedule_popup(request: Request, data: JSONBody[PopupIn], newsplus: NewsplusDep) -> Sent:
     """Schedule a pop-up (refused when the window ends before it starts or the audience is empty)."""
-    popup_id, reach = await popups.create_popup(
+    popup_id = await popups.create_popup(
         newsplus,
         title=data.title,
         body=data.body,
@@ -174,7 +174,7 @@ async def schedule_popup(request: Request, data: JSONBody[PopupIn], newsplus: Ne
         priority=data.priority,
         created_by=request.user.id,
     )
-    return Sent(id=popup_id, recipients=reach)
+    return Sent(id=popup_id)
 
 
 @get("/notifications/popups", guards=[POPUP])

@@ -10,7 +10,7 @@ from newsplus.errors import InvalidInput
 from newsplus.users.access import CurrentUser
 from newsplus.users.tables import Department, Grant, User, UserTag
 
-__all__ = ["Audience", "check_audience", "count_recipients", "meant_for", "tags_of"]
+__all__ = ["Audience", "check_audience", "count_recipients", "meant_for", "reaches_anyone", "tags_of"]
 
 Ids = Annotated[list[int], msgspec.Meta(max_length=1000)]
 Names = Annotated[list[str], msgspec.Meta(max_length=100)]
@@ -75,9 +75,19 @@ async def count_recipients(audience: Audience) -> int:
     """How many active users of the district the audience reaches (one query, however many users)."""
     if audience.is_empty:
         return 0
+    return await User.count().where(_members(audience))
+
+
+async def reaches_anyone(audience: Audience) -> bool:
+    """Whether the audience reaches at least one active user (stops at the first: as quick for a million)."""
+    return not audience.is_empty and await User.exists().where(_members(audience))
+
+
+def _members(audience: Audience) -> Any:
+    """The condition on users for the active members of an audience."""
     active = User.is_active == True  # noqa: E712
     if audience.everyone:
-        return await User.count().where(active)
+        return active
     conditions = []
     if audience.users:
         conditions.append(User.id.is_in(audience.users))
@@ -92,7 +102,7 @@ async def count_recipients(audience: Audience) -> int:
     where = conditions[0]
     for condition in conditions[1:]:
         where = where | condition
-    return await User.count().where(active & where)
+    return active & where
 
 
 async def meant_for(user: CurrentUser, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

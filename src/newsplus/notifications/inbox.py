@@ -16,7 +16,7 @@ from newsplus import db
 from newsplus.clock import now
 from newsplus.errors import InvalidInput, NotFound
 from newsplus.events.outbox import Event, publish
-from newsplus.notifications.audience import Audience, check_audience, count_recipients, meant_for
+from newsplus.notifications.audience import Audience, check_audience, count_recipients, meant_for, reaches_anyone
 from newsplus.notifications.tables import Broadcast, BroadcastRead, Notification
 from newsplus.users.access import CurrentUser
 from newsplus.web.links import check_link
@@ -54,7 +54,6 @@ class BroadcastCreated(Event, frozen=True, tag="notifications.broadcast_created"
 
     broadcast_id: int
     title: str
-    recipients: int
 
 
 async def notify(
@@ -102,14 +101,14 @@ async def broadcast(
     created_by: int | None = None,
     expires_at: datetime | None = None,
 ) -> tuple[int, int]:
-    """Send one message to an audience: one row however large it is. Return (id, recipients)."""
+    """Send one message to an audience: one row however large it is, so sending to a million takes as long as
+    to a thousand. Return its id; how many it reached is counted afterwards (``count_reach``)."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A title is required", extra={"field": "title"})
     link = check_link(link)
     await check_audience(audience, newsplus.roles)
-    recipients = await count_recipients(audience)
-    if recipients == 0:
+    if not await reaches_anyone(audience):
         raise InvalidInput("This audience matches nobody; nothing was sent", extra={"field": "audience"})
     async with db.transaction():
         row = Broadcast(
@@ -118,16 +117,24 @@ async def broadcast(
             link=link,
             category=category,
             audience=audience.encode(),
-            recipients=recipients,
+            recipients=0,
             created_by=created_by,
             created_at=now(),
             expires_at=expires_at,
         )
         await row.save()
-        await publish(
-            newsplus, BroadcastCreated(broadcast_id=row.id, title=row.title, recipients=recipients), actor=created_by
-        )
-    return row.id, recipients
+        await publish(newsplus, BroadcastCreated(broadcast_id=row.id, title=row.title), actor=created_by)
+    return row.id
+
+
+async def count_reach(broadcast_id: int) -> int:
+    """Count and record how many people a sent broadcast reaches (its row in the send log shows it)."""
+    row = await Broadcast.select(Broadcast.audience).where(Broadcast.id == broadcast_id).first()
+    if row is None:
+        return 0
+    recipients = await count_recipients(Audience.decode(row["audience"]))
+    await Broadcast.update({Broadcast.recipients: recipients}).where(Broadcast.id == broadcast_id)
+    return recipients
 
 
 async def _broadcasts_for(user: CurrentUser, since: datetime) -> list[dict[str, Any]]:

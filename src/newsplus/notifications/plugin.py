@@ -12,7 +12,7 @@ from newsplus.hookspecs import hookimpl
 from newsplus.notifications import api, pages, webhooks
 from newsplus.notifications.channels import Channel, EmailChannel, LogSMSChannel
 from newsplus.notifications.delivery import send_digests, send_held, send_outside
-from newsplus.notifications.inbox import BroadcastCreated, NotificationCreated, unread_count
+from newsplus.notifications.inbox import BroadcastCreated, NotificationCreated, count_reach, unread_count
 from newsplus.notifications.popups import due_popups
 from newsplus.notifications.preferences import NotificationCategory
 from newsplus.notifications.settings import NotificationsSettings
@@ -104,12 +104,17 @@ def handle_event(event: Event, newsplus: Newsplus):
     if isinstance(event, NotificationCreated):
         return _notification_created(newsplus, event)
     if isinstance(event, BroadcastCreated):
-        item = {"id": event.broadcast_id, "title": event.title, "kind": "broadcast"}
-        return newsplus.stream.send(
-            newsplus,
-            {"type": "broadcast", "district": current_district().id, "broadcast": event.broadcast_id, "item": item},
-        )
+        return _broadcast_created(newsplus, event)
     return None
+
+
+async def _broadcast_created(newsplus: Newsplus, event: BroadcastCreated) -> None:
+    item = {"id": event.broadcast_id, "title": event.title, "kind": "broadcast"}
+    await newsplus.stream.send(
+        newsplus,
+        {"type": "broadcast", "district": current_district().id, "broadcast": event.broadcast_id, "item": item},
+    )
+    await count_reach(event.broadcast_id)
 
 
 async def _notification_created(newsplus: Newsplus, event: NotificationCreated) -> None:

@@ -15,7 +15,7 @@ from piccolo.query.functions.aggregate import Count
 
 from newsplus.clock import now
 from newsplus.errors import InvalidInput, NotFound
-from newsplus.notifications.audience import Audience, check_audience, count_recipients, meant_for
+from newsplus.notifications.audience import Audience, check_audience, meant_for, reaches_anyone
 from newsplus.notifications.tables import Popup, PopupAction
 from newsplus.users.access import CurrentUser
 from newsplus.web.links import check_link
@@ -41,8 +41,8 @@ async def create_popup(
     frequency: str = "once",
     priority: int = 0,
     created_by: int | None = None,
-) -> tuple[int, int]:
-    """Schedule a pop-up; return (id, how many people its audience reaches)."""
+) -> int:
+    """Schedule a pop-up for an audience that reaches someone; return its id."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A title is required", extra={"field": "title"})
@@ -51,8 +51,7 @@ async def create_popup(
     if frequency not in FREQUENCIES:
         raise InvalidInput("Unknown frequency {frequency}", frequency=frequency, extra={"field": "frequency"})
     await check_audience(audience, newsplus.roles)
-    reach = await count_recipients(audience)
-    if reach == 0:
+    if not await reaches_anyone(audience):  # not a count: scheduling for a million is as quick as for a few
         raise InvalidInput("This audience matches nobody; nothing was sent", extra={"field": "audience"})
     row = Popup(
         title=title[:200],
@@ -68,7 +67,7 @@ async def create_popup(
         created_at=now(),
     )
     await row.save()
-    return row.id, reach
+    return row.id
 
 
 def _today(newsplus: Newsplus) -> str:

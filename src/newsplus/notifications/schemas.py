@@ -53,10 +53,10 @@ class BroadcastIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Sent(msgspec.Struct):
-    """What was created and how many people it reaches."""
+    """What was created. How many it reaches is counted after sending (the send log shows it); ask
+    ``/notifications/audience`` beforehand for the figure."""
 
     id: int
-    recipients: int
 
 
 class PopupIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -120,8 +120,7 @@ async def popup(
     request: Request, newsplus: NewsplusDep, article_id: FromPath[int], data: JSONBody[PopupIn]
 ) -> dict[str, int]:
     """Pop a published notice up for some streets, communities or tags, within a time window."""
-    popup_id, reach = await outreach.pop_up(newsplus, request.user, article_id, data)
-    return {"id": popup_id, "reach": reach}
+    return {"id": await outreach.pop_up(newsplus, request.user, article_id, data)}
 
 
 @post("/topics/{category:str}/pin", guards=[MANAGE], status_code=HTTP_201_CREATED)

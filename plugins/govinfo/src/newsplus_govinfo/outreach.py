@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from newsplus_govinfo.schemas import PinIn, PopupIn
 
 
-async def pop_up(newsplus: Newsplus, user: CurrentUser, article_id: int, data: PopupIn) -> tuple[int, int]:
+async def pop_up(newsplus: Newsplus, user: CurrentUser, article_id: int, data: PopupIn) -> int:
     """Schedule a pop-up for a published notice; return (its id, how many residents it reaches)."""
     await notice_row(article_id)
     article = (
