@@ -34,6 +34,9 @@ CONFIG = click.option(
 KNOWN_ERRORS = (SettingsError, PluginError, DatabaseError)
 
 
+GRACEFUL_SECONDS = 3  # a stop (SIGTERM) finishes requests under way within this, then closes what is left open
+
+
 def fail_cleanly(function: Callable[..., Any]) -> Callable[..., Any]:
     """Report configuration and database problems as one sentence, without a traceback."""
 
@@ -147,6 +150,8 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
         proxy_headers=True,
         forwarded_allow_ips=proxy_ips,
         log_level="info",
+        # Open notification streams never end by themselves: give them this long, then stop anyway.
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
 
 

@@ -149,6 +149,14 @@ async def check_rule(newsplus: Newsplus, department: int | None, street: int | N
         raise InvalidInput("Please choose from the list", extra={"field": "street"})
 
 
+async def _locked_pair(token: str, into: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both inquiries of a merge, read again once their rows are locked in id order: A into B and B into A
+    at once then wait for each other on PostgreSQL instead of both merging (SQLite writes one at a time)."""
+    if Inquiry._meta.db.engine_type == "postgres":
+        await Inquiry.select(Inquiry.id).where(Inquiry.token.is_in([token, into])).order_by(Inquiry.id).lock_rows()
+    return await by_token(token), await by_token(into)
+
+
 async def act(
     newsplus: Newsplus,
     user: CurrentUser,
@@ -213,6 +221,8 @@ async def act(
                 target = await by_token(into)
             except NotFound:
                 raise InvalidInput("Merge into another open inquiry", extra={"field": "into"}) from None
+            if target["id"] != row["id"]:
+                row, target = await _locked_pair(token, into)
             if target["id"] == row["id"] or target["status"] in ("rejected", "merged"):
                 raise InvalidInput("Merge into another open inquiry", extra={"field": "into"})
             return await _step(newsplus, row, "merge", actor, note or target["number"], merged_into=target["id"])
