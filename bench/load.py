@@ -18,18 +18,17 @@ from pathlib import Path
 
 WRK = shutil.which("wrk")
 
-# Rotates the Authorization header over the tokens and sends the body; counts answers by status.
+# Rotates the Authorization header over the tokens and sends the body.
 LUA = """
 local tokens = {%(tokens)s}
-local body = %(body)s
-local method = "%(method)s"
 local n = 0
-local statuses = {}
+wrk.method = "%(method)s"
+wrk.body = %(body)s
+wrk.headers["Content-Type"] = "application/json"
 request = function()
   n = n + 1
-  local headers = {["Content-Type"] = "application/json"}
-  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1] end
-  return wrk.format(method, nil, headers, body)
+  if #tokens > 0 then wrk.headers["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1] end
+  return wrk.format(nil, nil, nil, nil)
 end
 """
 

@@ -75,11 +75,15 @@ async def console(
 
 @get("/desk/wenzheng/queue", guards=[staff])
 async def department_queue(request: Request, newsplus: NewsplusDep, before: FromQuery[int | None] = None) -> Template:
-    """A department's open inquiries, oldest first: to sign for, in progress, back from the resident."""
-    departments = sorted(request.user.departments_with("wenzheng.handle"))
-    if not departments:
-        raise Forbidden("This page is for department handlers")
-    where = Inquiry.department.is_in(departments) & Inquiry.status.is_in(["dispatched", "signed", "in_progress"])
+    """A department's open inquiries, oldest first: to sign for, in progress, back from the resident
+    (every department's for those who handle, dispatch or supervise district-wide)."""
+    user = request.user
+    where = Inquiry.status.is_in(["dispatched", "signed", "in_progress"])
+    if not any(user.can(p) for p in ("wenzheng.handle", "wenzheng.dispatch", "wenzheng.supervise")):
+        departments = sorted(user.departments_with("wenzheng.handle"))
+        if not departments:
+            raise Forbidden("This page is for department handlers")
+        where &= Inquiry.department.is_in(departments)
     items = await inquiries.listing(newsplus, where, before=before, limit=50, seen_by="staff", oldest_first=True)
     return await page(request, "wenzheng/desk/queue.html", items=items["items"], next=items["next"])
 
