@@ -69,7 +69,8 @@ def _wrk(url: str, connections: int, seconds: float, method: str, body: str, tok
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    command = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", handle.name, url]
+    command = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "60s", "--latency"]
+    command += ["-s", handle.name, url]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     Path(handle.name).unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
