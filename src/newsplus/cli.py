@@ -177,6 +177,7 @@ def demo_settings(db_path: str | None) -> Settings:
         path.parent.mkdir(parents=True, exist_ok=True)
         secret_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
     raw.setdefault("site", {}).setdefault("secret", secret_file.read_text(encoding="utf-8").strip())
+    raw["site"].setdefault("media", str(path.parent / "media"))  # uploads beside the database, not in the example
     return settings_from_dict(raw, root=config.parent)
 
 

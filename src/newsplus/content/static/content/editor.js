@@ -1,4 +1,29 @@
 // A small rich-text editor over the body textarea: the server sanitises whatever it receives.
+// HTML typed or pasted into the source box is parsed in an inert document and cleaned before it is shown in
+// the live area, so markup from an untrusted source cannot run with the editor's session.
+const ALLOWED_URL = /^(https?:|mailto:|tel:|\/|#)/i;
+
+function cleanHtml(html) {
+  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html");
+  for (const bad of doc.body.querySelectorAll("script, style, iframe, object, embed, link, meta, base, form, svg, math")) {
+    bad.remove();
+  }
+  for (const element of doc.body.querySelectorAll("*")) {
+    for (const attribute of [...element.attributes]) {
+      const name = attribute.name.toLowerCase();
+      const url = name === "href" || name === "src" || name === "xlink:href" || name === "action" || name === "srcset";
+      if (name.startsWith("on") || (url && !ALLOWED_URL.test(attribute.value.trim()))) {
+        element.removeAttribute(attribute.name);
+      }
+    }
+  }
+  return doc.body.innerHTML;
+}
+
+function showIn(area, html) {
+  area.replaceChildren(...new DOMParser().parseFromString(`<body>${cleanHtml(html)}</body>`, "text/html").body.childNodes);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const holder of document.querySelectorAll(".rich-editor")) {
     const textarea = document.getElementById(holder.dataset.target);
@@ -8,7 +33,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const area = document.createElement("div");
     area.className = "rich-area card";
     area.contentEditable = "true";
-    area.innerHTML = textarea.value;
+    showIn(area, textarea.value);
     const buttons = [["B", "bold"], ["I", "italic"], ["H2", "formatBlock", "h2"], ["¶", "formatBlock", "p"],
       ["•", "insertUnorderedList"], ["1.", "insertOrderedList"], ["❝", "formatBlock", "blockquote"],
       ["🔗", "createLink"], ["🖼", "insertImage"]];
@@ -24,7 +49,7 @@ document.addEventListener("DOMContentLoaded", () => {
       bar.append(button);
     }
     area.addEventListener("input", () => { textarea.value = area.innerHTML; });
-    textarea.addEventListener("input", () => { area.innerHTML = textarea.value; });
+    textarea.addEventListener("input", () => { showIn(area, textarea.value); });
     holder.append(bar, area);
   }
 });
