@@ -215,7 +215,6 @@ def test_an_oversized_json_body_is_refused_with_413_and_nothing_is_stored(world:
     assert world.rows() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the body-size refusal is litestar's English 'Request Entity Too Large'")
 def test_an_oversized_json_body_is_explained_in_the_callers_language(world: World) -> None:
     body = b'{"phone": "' + b"1" * (11 * 1024 * 1024) + b'"}'
     refused = world.client.post("/api/v1/auth/code", content=body, headers={"Content-Type": "application/json"})
@@ -441,9 +440,6 @@ def test_upload_routes_refuse_a_json_body_instead_of_a_file(world: World) -> Non
         assert world.rows() == before and world.files() == stored
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: the JSON API takes bodies labelled text/plain (a cross-site POST needs no preflight)"
-)
 def test_a_json_api_write_labelled_text_plain_is_refused_with_415(world: World) -> None:
     who = bearer(world.resident())
     before = world.rows()
@@ -588,7 +584,6 @@ def test_page_forms_are_rate_limited_with_a_429_page_saying_why(world: World, ac
     assert re.search(r"too many|too fast|many .* in the last hour|please wait", page_text(refused.text), re.I)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a rate-limited page form answers 429 without the Retry-After header")
 @pytest.mark.parametrize("action", ["sign-in code", "coupon claim"])  # a handler's own page; the error page
 def test_rate_limited_page_forms_say_when_to_retry(world: World, action: str) -> None:
     refused = _refused_form(world, action)
@@ -685,18 +680,12 @@ def test_api_answers_pages_and_media_carry_nosniff_and_a_referrer_policy(world: 
     assert answers["page"].headers["x-frame-options"] == "DENY"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: static files are served without X-Content-Type-Options and Referrer-Policy"
-)
 def test_static_files_carry_the_security_headers(world: World) -> None:
     for path in ("/static/core/newsplus.css", "/static/content/editor.js"):
         answer = world.client.get(path)
         assert answer.status_code == 200 and missing_headers(answer) == {}, path
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: refusals made by the exception handlers carry none of the security headers"
-)
 def test_refusals_carry_the_security_headers(world: World) -> None:
     resident_token = world.resident()
     world.client.cookies.delete("newsplus_session")
@@ -721,7 +710,6 @@ def test_refusals_carry_the_security_headers(world: World) -> None:
     assert {name: missing_headers(a) for name, a in answers.items() if missing_headers(a)} == {}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: no response carries a Content-Security-Policy (nor frame-ancestors)")
 def test_pages_and_api_answers_carry_a_content_security_policy_forbidding_framing(world: World) -> None:
     for answer in (world.client.get("/", headers=HTML), world.client.get("/api/v1/wenzheng/board")):
         policy = answer.headers.get("content-security-policy", "")

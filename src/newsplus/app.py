@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -25,17 +25,12 @@ from newsplus.settings import Settings, SettingsError, load_settings, require_se
 from newsplus.users.access import anyone, route_access
 from newsplus.users.middleware import COOKIELESS_WRITES
 from newsplus.version import __version__
-from newsplus.web.errors import EXCEPTION_HANDLERS
+from newsplus.web.body import require_json_api_writes
+from newsplus.web.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
+from newsplus.web.headers import add_security_headers
 from newsplus.web.templating import build_environment, static_folders
 
 __all__ = ["app_from_env", "create_app"]
-
-MAX_BODY_BYTES = 10 * 1024 * 1024
-SECURITY_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(name="Referrer-Policy", value="strict-origin-when-cross-origin"),
-]
 
 
 def _check_access(app: Litestar, newsplus: Newsplus) -> None:
@@ -97,7 +92,8 @@ def create_app(
             render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
         ),
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        response_headers=list(SECURITY_HEADERS),
+        before_send=[add_security_headers],
+        before_request=require_json_api_writes,
         on_startup=[newsplus.start],
         on_shutdown=[newsplus.stop],
         state=State({"newsplus": newsplus}),

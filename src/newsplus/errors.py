@@ -5,6 +5,7 @@ Messages are written in English and shown in the caller's language (zh-CN first)
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 __all__ = [
@@ -18,6 +19,10 @@ __all__ = [
     "Unauthenticated",
     "UnsupportedMediaType",
 ]
+
+
+# Seconds until a rate-limited request may be retried, for the response of the request that was refused.
+RETRY_AFTER: ContextVar[int | None] = ContextVar("newsplus_retry_after", default=None)
 
 
 class DomainError(Exception):
@@ -86,3 +91,5 @@ class RateLimited(DomainError):
     def __init__(self, detail: str, *, retry_after: int, **params: Any) -> None:
         super().__init__(detail, **params)
         self.retry_after = max(1, int(retry_after))
+        # Pages that catch the refusal and show it on their own form still answer with Retry-After.
+        RETRY_AFTER.set(self.retry_after)

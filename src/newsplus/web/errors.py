@@ -22,6 +22,7 @@ from newsplus.web.render import error_page, translator_for
 logger = logging.getLogger("newsplus.errors")
 
 CSRF_FAILED = "CSRF token verification failed"
+MAX_BODY_BYTES = 10 * 1024 * 1024  # the app's cap on a request body where a route sets none
 
 
 def _wants_page(request: Request) -> bool:
@@ -58,6 +59,10 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         return _answer(request, exc.status_code, _("The request data is invalid"), exc.extra)
     if exc.status_code == 400:  # malformed JSON or form data: keep litestar's reason for developers
         return _answer(request, 400, _("The request data is invalid"), {"reason": exc.detail})
+    if exc.status_code == 413:
+        limit = request.route_handler.resolve_request_max_body_size() if request.scope.get("route_handler") else None
+        size = round((limit or MAX_BODY_BYTES) / 1024 / 1024)
+        return _answer(request, 413, _("This request is too large: at most {size} MB", size=size))
     if exc.status_code >= 500:
         logger.error("server error on %s: %s", request.url.path, exc.detail)
     detail = _(exc.detail) if isinstance(exc.detail, str) else exc.detail
