@@ -1,27 +1,35 @@
 // A small rich-text editor over the body textarea: the server sanitises whatever it receives.
-// HTML typed or pasted into the source box is parsed in an inert document and cleaned before it is shown in
+// HTML typed or pasted into the source box is parsed in an inert template and cleaned before it is shown in
 // the live area, so markup from an untrusted source cannot run with the editor's session.
 const ALLOWED_URL = /^(https?:|mailto:|tel:|\/|#)/i;
 
+function inert(html) {
+  // A template's content has no window: nothing in it loads or runs. Handler attributes are renamed before
+  // parsing, or Chrome reports each one as a blocked inline script against the page's policy.
+  const holder = document.createElement("template");
+  holder.innerHTML = html.replace(/([\s\/"'])on([a-z]+\s*=)/gi, "$1data-dropped-on$2");
+  return holder.content;
+}
+
 function cleanHtml(html) {
-  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html");
-  for (const bad of doc.body.querySelectorAll("script, style, iframe, object, embed, link, meta, base, form, svg, math")) {
+  const content = inert(html);
+  for (const bad of content.querySelectorAll("script, style, iframe, object, embed, link, meta, base, form, svg, math")) {
     bad.remove();
   }
-  for (const element of doc.body.querySelectorAll("*")) {
+  for (const element of content.querySelectorAll("*")) {
     for (const attribute of [...element.attributes]) {
       const name = attribute.name.toLowerCase();
       const url = name === "href" || name === "src" || name === "xlink:href" || name === "action" || name === "srcset";
-      if (name.startsWith("on") || (url && !ALLOWED_URL.test(attribute.value.trim()))) {
+      if (name.startsWith("on") || name.startsWith("data-dropped-") || (url && !ALLOWED_URL.test(attribute.value.trim()))) {
         element.removeAttribute(attribute.name);
       }
     }
   }
-  return doc.body.innerHTML;
+  return content;
 }
 
 function showIn(area, html) {
-  area.replaceChildren(...new DOMParser().parseFromString(`<body>${cleanHtml(html)}</body>`, "text/html").body.childNodes);
+  area.replaceChildren(document.importNode(cleanHtml(html), true));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
