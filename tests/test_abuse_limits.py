@@ -289,9 +289,6 @@ def test_an_upload_over_the_cap_is_refused_with_413_on_every_upload_form(world: 
     assert world.rows() == before and world.files() == stored
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: [plugins.services] max_file_mb is never read; forms take up to content's cap"
-)
 def test_the_services_file_cap_of_its_own_settings_is_kept(tmp_path: Path, own_app: None) -> None:
     app = full_app(tmp_path / "media", settings={"plugins": {"services": {"max_file_mb": 1}}})
     with TestClient(app) as client:
@@ -352,7 +349,6 @@ def test_an_image_carrying_a_script_is_re_encoded_and_served_without_it(world: W
         assert b"<script" not in served.content and b"<html" not in served.content
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: any bytes after an MP4 'ftyp' signature are stored and served as a video")
 def test_a_fake_video_is_refused(world: World) -> None:
     stored = world.files()
     fake = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"<html>" + SCRIPT * 10
@@ -516,9 +512,6 @@ def test_api_actions_are_rate_limited_with_429_and_retry_after(world: World, act
     assert refused.json()["detail"] and count(world.client, table) == before
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: a resident may upload form files without limit; unused ones are never removed"
-)
 def test_uploads_for_service_forms_are_rate_limited(world: World) -> None:
     who = {**bearer(world.resident()), **EN}
     answers = [
@@ -648,7 +641,6 @@ def test_search_boxes_treat_sql_and_like_metacharacters_as_plain_text(searchable
     assert count(client, Article) == 5  # nothing was dropped on the way
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a 政务 search without a word character ('%', '--') drops the filter")
 def test_a_govinfo_search_of_only_metacharacters_matches_nothing(world: World) -> None:
     world.notice("关于2027年度社会保险缴费基数调整的通知")
     for q in ("%", "_", "'", "--"):

@@ -1120,7 +1120,9 @@ def test_odd_media_paths_and_non_mp4_video_containers_are_refused(newsplus_app) 
         assert client.get("/media/default/2026/11/short.jpg").status_code == 404
         heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
         assert upload(client, editor, "photo.heic", heic, "image/heic").status_code == 415
-        mp4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 64
+        # the smallest well-formed MP4: its boxes (ftyp, moov, mdat) fill the file exactly
+        mp4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08moov" + b"\x00\x00\x00\x48mdat"
+        mp4 += b"\x00" * 64
         stored = upload(client, editor, "clip.mp4", mp4, "video/mp4")
         assert stored.status_code == 201 and stored.json()["type"] == "video/mp4"
         served = client.get(stored.json()["url"])

@@ -330,8 +330,13 @@ async def articles_where(
 ) -> Feed:
     """Visible articles matching a condition (a plugin's own listing: one department's notices …), newest first
     with a cursor; ``query`` keeps those whose title or text contains it."""
-    clause = search.match_clause(query) if query.strip() else None
-    return await _page(newsplus, where & clause if clause is not None else where, cursor, _limit(limit), [])
+    limit = _limit(limit)
+    if not query.strip():
+        return await _page(newsplus, where, cursor, limit, [])
+    clause = search.match_clause(query)
+    if clause is None:  # only punctuation: it names nothing, so it finds nothing (not everything)
+        return Feed(items=[], next=None)
+    return await _page(newsplus, where & clause, cursor, limit, [])
 
 
 async def search_articles(newsplus: Newsplus, query: str, *, cursor: str | None = None, limit: int = 20) -> Feed:

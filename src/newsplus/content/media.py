@@ -34,9 +34,28 @@ def sniff(data: bytes) -> str | None:
         return "image/gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    if data[4:8] == b"ftyp" and data[8:12] in MP4_BRANDS:
+    if data[4:8] == b"ftyp" and data[8:12] in MP4_BRANDS and _mp4_boxes(data):
         return "video/mp4"
     return None
+
+
+def _mp4_boxes(data: bytes) -> bool:
+    """Whether the file is a sequence of MP4 boxes from start to end, with a movie header and media data
+    (an MP4 signature followed by anything else, HTML say, is not a video)."""
+    seen, at = set(), 0
+    while at < len(data):
+        if at + 8 > len(data):
+            return False
+        size, kind = int.from_bytes(data[at : at + 4], "big"), data[at + 4 : at + 8]
+        if size == 1 and at + 16 <= len(data):
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        elif size == 0:
+            size = len(data) - at
+        if size < 8 or not all(32 <= c < 127 for c in kind):
+            return False
+        seen.add(kind)
+        at += size
+    return at == len(data) and {b"moov", b"mdat"} <= seen
 
 
 def media_root(newsplus: Newsplus) -> Path:
@@ -68,18 +87,19 @@ def _reencode(data: bytes, max_side: int, thumb_side: int) -> tuple[bytes, bytes
     return out.getvalue(), thumb_out.getvalue(), ext, image.width, image.height
 
 
-def check_size(newsplus: Newsplus, size: int) -> None:
-    """Refuse an upload over ``max_upload_mb`` before it is read into memory."""
-    limit = newsplus.plugin_settings["content"].max_upload_mb
+def check_size(newsplus: Newsplus, size: int, max_mb: int | None = None) -> None:
+    """Refuse an upload over the site's ``max_upload_mb``, or a plugin's own lower ``max_mb``, before it is read."""
+    site_limit = newsplus.plugin_settings["content"].max_upload_mb
+    limit = min(max_mb, site_limit) if max_mb else site_limit
     if size > limit * 1024 * 1024:
         raise PayloadTooLarge("Files may be at most {mb} MB", mb=limit)
 
 
-async def read_upload(newsplus: Newsplus, upload: Any) -> bytes:
+async def read_upload(newsplus: Newsplus, upload: Any, *, max_mb: int | None = None) -> bytes:
     """The bytes of a multipart upload, its size checked first (litestar spools large ones to disk)."""
     file = upload.file
     file.seek(0, 2)
-    check_size(newsplus, file.tell())
+    check_size(newsplus, file.tell(), max_mb)
     file.seek(0)
     return await upload.read()
 
@@ -95,10 +115,12 @@ class StoredFile(msgspec.Struct, frozen=True, kw_only=True):
     height: int = 0
 
 
-async def store_file(newsplus: Newsplus, data: bytes, *, images_only: bool = False) -> StoredFile:
+async def store_file(
+    newsplus: Newsplus, data: bytes, *, images_only: bool = False, max_mb: int | None = None
+) -> StoredFile:
     """Check, re-encode (images) and write an upload under ``[site] media``; no library row is made."""
     settings = newsplus.plugin_settings["content"]
-    check_size(newsplus, len(data))
+    check_size(newsplus, len(data), max_mb)
     if not data:
         raise InvalidInput("The file is empty", extra={"field": "file"})
     content_type = sniff(data)

@@ -16,14 +16,12 @@ from newsplus import (
     InvalidInput,
     NewsplusDep,
     anyone,
-    read_upload,
     signed_in,
     staff,
-    store_file,
     tagged_articles,
     url_of,
 )
-from newsplus_services import applications, bookings, favourites, registry
+from newsplus_services import applications, bookings, favourites, registry, uploads
 from newsplus_services.modules import check_eligibility
 from newsplus_services.schemas import ApplicationIn, BookingIn, CheckIn, MoveIn, StaffAction
 
@@ -94,8 +92,8 @@ async def upload(
     chosen = data.get("file")
     if not isinstance(chosen, UploadFile):
         raise InvalidInput("Choose a file", extra={"field": "file"})
-    stored = await store_file(newsplus, await read_upload(newsplus, chosen), images_only=True)
-    return {"token": await applications.keep_file(request.user, stored), "url": url_of(stored.thumb or stored.path)}
+    token, path = await uploads.take_upload(newsplus, request.user, chosen)
+    return {"token": token, "url": url_of(path)}
 
 
 @post("/modules/{slug:str}/applications", guards=[signed_in], status_code=HTTP_201_CREATED)

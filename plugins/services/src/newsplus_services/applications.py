@@ -16,6 +16,7 @@ from newsplus import (
     clean_fields,
     now,
     publish,
+    remove_file,
     transaction,
     url_of,
 )
@@ -242,6 +243,13 @@ async def supplement(
     changed = {k: v for k, v in answers.items() if v not in (None, "") and old.get(k) != v}
     cleaned = _check_answers(newsplus, module, {**old, **changed})
     new_files = await _claim_files(module, user, changed)
+    replaced = (
+        await ApplicationFile.select(ApplicationFile.path, ApplicationFile.thumb).where(
+            (ApplicationFile.application == row["id"]) & ApplicationFile.field.is_in([f for f, _ in new_files])
+        )
+        if new_files
+        else []
+    )
     async with transaction():
         fresh = await _move(
             newsplus,
@@ -260,6 +268,9 @@ async def supplement(
             await ApplicationFile.update({ApplicationFile.application: row["id"], ApplicationFile.field: field}).where(
                 ApplicationFile.token == file_token
             )
+    for file in replaced:  # a replaced file is not kept: only the latest answer is the resident's data
+        await remove_file(newsplus, file["path"])
+        await remove_file(newsplus, file["thumb"])
     return fresh
 
 

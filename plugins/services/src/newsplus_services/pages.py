@@ -17,13 +17,11 @@ from newsplus import (
     anyone,
     field_errors,
     page,
-    read_upload,
     signed_in,
-    store_file,
     tagged_articles,
     translator_for,
 )
-from newsplus_services import applications, bookings, favourites, registry
+from newsplus_services import applications, bookings, favourites, registry, uploads
 from newsplus_services.modules import GROUPS, check_eligibility
 
 
@@ -92,11 +90,10 @@ async def _read_form(request: Request, newsplus: Any, module: Any, answers: dict
         if not getattr(chosen, "filename", ""):
             continue
         try:
-            stored = await store_file(newsplus, await read_upload(newsplus, chosen), images_only=True)
+            answers[field.name], _ = await uploads.take_upload(newsplus, request.user, chosen)
         except DomainError as error:
             error.extra.setdefault("field", field.name)
             raise
-        answers[field.name] = await applications.keep_file(request.user, stored)
     return form.get("note", "")
 
 

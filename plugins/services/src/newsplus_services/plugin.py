@@ -12,6 +12,7 @@ from newsplus_services.bookings import send_reminders
 from newsplus_services.events import ApplicationChanged, BookingChanged
 from newsplus_services.modules import ServiceModule, builtin_modules
 from newsplus_services.settings import ServicesSettings
+from newsplus_services.uploads import drop_unclaimed
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -95,14 +96,20 @@ def register_notification_categories() -> list[NotificationCategory]:
 
 @hookimpl
 def register_jobs() -> list[Job]:
-    """Reminders before bookings."""
+    """Reminders before bookings; unclaimed form files dropped."""
     return [
         Job(
             name="services.reminders",
             run=send_reminders,
             every=timedelta(minutes=10),
             description="Remind residents of their bookings the day before",
-        )
+        ),
+        Job(
+            name="services.unclaimed_files",
+            run=drop_unclaimed,
+            every=timedelta(hours=1),
+            description="Delete files no application claimed within a day",
+        ),
     ]
 
 
