@@ -7,6 +7,7 @@ hash of the token is stored, so a database leak does not leak sessions.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import re
@@ -42,8 +43,13 @@ __all__ = [
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 _hasher = PasswordHasher()
-# A hash to verify against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("newsplus-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the username is unknown, so both cases take the same time; made on first
+    use, not at start-up (hashing is slow on purpose)."""
+    return _hasher.hash("newsplus-dummy-password")
 
 
 def token_hash(token: str) -> str:
@@ -70,7 +76,7 @@ async def hash_password(password: str) -> str:
 async def check_password(password: str, stored: str) -> bool:
     """Whether the password matches the stored hash."""
     try:
-        return await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password) and bool(stored)
+        return await asyncio.to_thread(_hasher.verify, stored or _dummy_hash(), password) and bool(stored)
     except (VerificationError, InvalidHashError):
         return False
 
