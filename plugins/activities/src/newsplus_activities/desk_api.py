@@ -74,7 +74,7 @@ async def add_candidate(activity_id: FromPath[int], data: JSONBody[CandidateIn])
 @get("/activities/{activity_id:int}/candidates", guards=[MANAGE])
 async def list_candidates(activity_id: FromPath[int], status: FromQuery[str] = "pending") -> list[dict[str, Any]]:
     """A contest's candidates of one status (``pending`` ones await moderation)."""
-    return await voting.candidates(activity_id, status=status)
+    return await voting.candidates(activity_id, status=status, full=True)
 
 
 @post("/candidates/{candidate_id:int}", guards=[MANAGE], status_code=HTTP_204_NO_CONTENT)

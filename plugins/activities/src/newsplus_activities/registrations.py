@@ -19,9 +19,12 @@ from newsplus import (
     InvalidInput,
     NotFound,
     clean_fields,
+    mask_id_number,
+    mask_phone,
     normal_phone,
     now,
     publish,
+    spreadsheet_cell,
     transaction,
 )
 from newsplus.db import is_unique_violation
@@ -242,40 +245,38 @@ async def roster(activity_id: int) -> list[dict[str, Any]]:
     return await Registration.select().where(Registration.activity == activity_id).order_by(Registration.id)
 
 
-def _mask(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else ""
+def _masked(field: FormField, value: Any) -> Any:
+    """An answer as the spreadsheet shows it: phone and ID numbers masked."""
+    if field.type == "phone" and value:
+        return mask_phone(str(value))
+    if field.type == "id_number":
+        return mask_id_number(str(value))
+    return value
 
 
 async def roster_csv(newsplus: Newsplus, activity_id: int) -> str:
-    """The registrations as CSV for a spreadsheet (UTF-8 with BOM), phones and ID numbers masked."""
+    """The registrations as CSV for a spreadsheet (UTF-8 with BOM): phones and ID numbers masked, and no
+    cell a spreadsheet would run as a formula."""
     activity = await by_id(activity_id)
     fields = msgspec.convert(msgspec.json.decode(activity["form"] or "[]"), list[FormField])
     zone = ZoneInfo(newsplus.settings.site.timezone)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["name", "phone", "seats", "status", *[f.label for f in fields], "registered_at", "checked_in_at"])
+    header = ["name", "phone", "seats", "status", *[f.label for f in fields], "registered_at", "checked_in_at"]
+    writer.writerow([spreadsheet_cell(cell) for cell in header])
     for reg in await roster(activity_id):
         answers = msgspec.json.decode(reg["answers"] or "{}")
-        values = [
-            _id_masked(str(answers.get(f.name, ""))) if f.type == "id_number" else answers.get(f.name, "")
-            for f in fields
+        row = [
+            reg["name"],
+            mask_phone(reg["phone"]) if reg["phone"] else "",
+            reg["seats"],
+            reg["status"],
+            *[_masked(f, answers.get(f.name, "")) for f in fields],
+            reg["created_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            reg["checked_in_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M") if reg["checked_in_at"] else "",
         ]
-        writer.writerow(
-            [
-                reg["name"],
-                _mask(reg["phone"]),
-                reg["seats"],
-                reg["status"],
-                *values,
-                reg["created_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                reg["checked_in_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M") if reg["checked_in_at"] else "",
-            ]
-        )
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     return "\ufeff" + out.getvalue()
-
-
-def _id_masked(value: str) -> str:
-    return f"{value[:6]}********{value[-4:]}" if len(value) == 18 else value
 
 
 async def send_reminders(newsplus: Newsplus) -> int:

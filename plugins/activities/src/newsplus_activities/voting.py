@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count
 
-from newsplus import Conflict, Forbidden, InvalidInput, NotFound, now, transaction
+from newsplus import Conflict, Forbidden, InvalidInput, NotFound, mask_text, now, transaction
 from newsplus.web.links import check_link
 from newsplus_activities.activities import by_id, by_slug
 from newsplus_activities.tables import Candidate, Vote, VoteQuota
@@ -141,14 +141,26 @@ async def vote(newsplus: Newsplus, user: CurrentUser, slug: str, data: VoteIn, a
     return {"counted": not flagged}
 
 
-async def candidates(activity_id: int, *, status: str = "approved") -> list[dict[str, Any]]:
-    """A contest's candidates of one status, the most voted first (the live results)."""
-    return (
-        await Candidate.select(Candidate.id, Candidate.name, Candidate.description, Candidate.photo, Candidate.votes)
+async def candidates(activity_id: int, *, status: str = "approved", full: bool = False) -> list[dict[str, Any]]:
+    """A contest's candidates of one status, the most voted first (the live results). What residents
+    proposed shows with phone, ID and house numbers masked, unless ``full`` (the desk, to moderate)."""
+    rows = (
+        await Candidate.select(
+            Candidate.id,
+            Candidate.name,
+            Candidate.description,
+            Candidate.photo,
+            Candidate.votes,
+            Candidate.proposed_by,
+        )
         .where((Candidate.activity == activity_id) & (Candidate.status == status))
         .order_by(Candidate.votes, ascending=False)
         .order_by(Candidate.id)
     )
+    for row in rows:
+        if row.pop("proposed_by") is not None and not full:
+            row["name"], row["description"] = mask_text(row["name"]), mask_text(row["description"])
+    return rows
 
 
 async def results(slug: str) -> dict[str, Any]:

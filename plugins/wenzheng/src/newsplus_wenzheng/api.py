@@ -14,7 +14,19 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from newsplus import Forbidden, InvalidInput, NewsplusDep, anyone, now, read_upload, requires, signed_in, staff, verify
+from newsplus import (
+    Forbidden,
+    InvalidInput,
+    NewsplusDep,
+    anyone,
+    now,
+    read_upload,
+    requires,
+    signed_in,
+    spreadsheet_cell,
+    staff,
+    verify,
+)
 from newsplus_wenzheng import inquiries, rates, workflow
 from newsplus_wenzheng.schemas import Action, InquiryIn, Rating, RuleIn, TemplateIn
 from newsplus_wenzheng.tables import Inquiry, ReplyTemplate, RoutingRule
@@ -186,7 +198,7 @@ async def read_rates(
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(table[0]) if table else ["key"])
     writer.writeheader()
-    writer.writerows(table)
+    writer.writerows({key: spreadsheet_cell(value) for key, value in row.items()} for row in table)
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -9,12 +9,25 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from newsplus import Forbidden, InvalidInput, NotFound, StoredFile, clean_fields, now, store_file, transaction, url_of
+from newsplus import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StoredFile,
+    clean_fields,
+    mask_address,
+    mask_name,
+    mask_phone,
+    mask_text,
+    now,
+    store_file,
+    transaction,
+    url_of,
+)
 from newsplus.tracking import numbered
 from newsplus.users.tables import Department
 from newsplus_wenzheng.calendar import WorkingCalendar
 from newsplus_wenzheng.events import announce
-from newsplus_wenzheng.privacy import mask_address, mask_name, mask_phone, mask_text
 from newsplus_wenzheng.schemas import KINDS, InquiryIn
 from newsplus_wenzheng.tables import Inquiry, Photo, Step
 
@@ -186,7 +199,7 @@ async def view(newsplus: Newsplus, user: CurrentUser | None, token: str) -> dict
                 "status": s["to_status"],
                 "note": s["note"]
                 if full
-                else mask_text(s["note"])
+                else public_text(row, s["note"])
                 if s["action"] in ("reply", "reject", "progress")
                 else "",
                 "department": names.get(s["department"], ""),
@@ -208,6 +221,12 @@ async def _department_names(ids: list[int | None]) -> dict[int, str]:
         d["id"]: d["name"]
         for d in await Department.select(Department.id, Department.name).where(Department.id.is_in(wanted))
     }
+
+
+def public_text(row: dict[str, Any], text: str) -> str:
+    """An inquiry's free text as the public reads it: numbers and house numbers masked, and its contact's
+    name (written into the text or a reply) reduced to the family name."""
+    return mask_text(text, names=(row["contact_name"],))
 
 
 def shape(row: dict[str, Any], *, seen_by: str, names: dict[Any, str]) -> dict[str, Any]:
@@ -236,9 +255,9 @@ def shape(row: dict[str, Any], *, seen_by: str, names: dict[Any, str]) -> dict[s
     }
     if seen_by == "public":
         shown |= {
-            "title": mask_text(row["title"]),
-            "body": mask_text(row["body"]),
-            "reply": mask_text(row["reply"]),
+            "title": public_text(row, row["title"]),
+            "body": public_text(row, row["body"]),
+            "reply": public_text(row, row["reply"]),
             "address": mask_address(row["address"]),
             "contact_name": mask_name(row["contact_name"]),
             "contact_phone": mask_phone(row["contact_phone"]) if row["contact_phone"] else "",

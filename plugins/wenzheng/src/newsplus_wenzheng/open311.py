@@ -14,10 +14,9 @@ from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
-from newsplus import DomainError, NewsplusDep, anyone
+from newsplus import DomainError, NewsplusDep, anyone, mask_address
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries
-from newsplus_wenzheng.privacy import mask_address, mask_text
 from newsplus_wenzheng.schemas import InquiryIn
 from newsplus_wenzheng.tables import Inquiry
 
@@ -116,10 +115,10 @@ async def _request_rows(rows: list[dict[str, Any]], newsplus: Any) -> list[dict[
         {
             "service_request_id": r["number"],
             "status": "closed" if r["status"] in CLOSED else "open",
-            "status_notes": mask_text(r["reply"]) or None,
+            "status_notes": inquiries.public_text(r, r["reply"]) or None,
             "service_name": names.get(r["category"], r["category"]),
             "service_code": r["category"],
-            "description": mask_text(r["body"]),
+            "description": inquiries.public_text(r, r["body"]),
             "agency_responsible": departments.get(r["department"]),
             "service_notice": None,
             "requested_datetime": _time(r["created_at"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from newsplus import remove_file, transaction
+from newsplus import mask_text, remove_file, transaction
 from newsplus_wenzheng.inquiries import view
 from newsplus_wenzheng.tables import Inquiry, Photo
 
@@ -22,8 +22,11 @@ async def export(newsplus: Newsplus, user: CurrentUser) -> dict[str, Any]:
 
 
 async def erase(newsplus: Newsplus, user: CurrentUser) -> None:
-    """Blank the contact details, address, coordinates and form fields of the user's inquiries; delete photos."""
-    rows = await Inquiry.select(Inquiry.id).where(Inquiry.user == user.id)
+    """Blank the contact details, address, coordinates and form fields of the user's inquiries, mask the
+    numbers, house numbers and their name written into the text; delete photos."""
+    rows = await Inquiry.select(
+        Inquiry.id, Inquiry.title, Inquiry.body, Inquiry.reply, Inquiry.rating_comment, Inquiry.contact_name
+    ).where(Inquiry.user == user.id)
     ids = [r["id"] for r in rows]
     if not ids:
         return
@@ -40,6 +43,13 @@ async def erase(newsplus: Newsplus, user: CurrentUser) -> None:
                 Inquiry.extra: "{}",
             }
         ).where(Inquiry.id.is_in(ids))
+        for row in rows:
+            masked = {
+                column: mask_text(row[column._meta.name], names=(row["contact_name"],))
+                for column in (Inquiry.title, Inquiry.body, Inquiry.reply, Inquiry.rating_comment)
+            }
+            if any(masked[column] != row[column._meta.name] for column in masked):
+                await Inquiry.update(masked).where(Inquiry.id == row["id"])
         await Photo.delete().where(Photo.inquiry.is_in(ids))
     for photo in photos:
         await remove_file(newsplus, photo["path"])
