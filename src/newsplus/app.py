@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -110,4 +111,8 @@ def app_from_env() -> Litestar:
     """The app for servers (``uvicorn --factory newsplus.app:app_from_env``): settings from NEWSPLUS_CONFIG."""
     settings = load_settings(os.environ.get("NEWSPLUS_CONFIG"))
     require_secret(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    # The app's own objects (routes, templates, settings) live as long as the worker: moving them out of the
+    # collector's reach keeps each garbage collection small, which shows as steadier latency under load.
+    gc.freeze()
+    return app

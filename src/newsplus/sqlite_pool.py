@@ -1,8 +1,11 @@
 """SQLite with kept connections: piccolo's SQLite engine opens a new connection, and a new thread, for every
 query and every transaction (about a millisecond each, and several per request). Here each connection lives
-in a *lane*, a thread of its own that keeps it open; a query borrows an idle lane for one round trip and a
-transaction borrows one for its whole length. Idle lanes are kept (up to ``KEEP_IDLE``), more are opened
-when all are busy, so nothing ever waits for a lane and the locking behaviour is SQLite's own.
+in a *lane*, a thread of its own that keeps it open.
+
+- A query outside a transaction takes one of ``QUERY_LANES`` lanes for one round trip, waiting its turn
+  when all are busy: more threads than cores would only queue on the interpreter lock.
+- A transaction borrows a lane of its own for its whole length, opened when none is idle (so transactions
+  never wait for each other here, only for SQLite's write lock), and up to ``KEEP_IDLE`` are kept.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 
 __all__ = ["PooledSQLiteEngine"]
 
-KEEP_IDLE = 8
+QUERY_LANES = 4
+KEEP_IDLE = 16
 # piccolo sends this before every query in a transaction; a lane's connection set it once when it opened.
 FOREIGN_KEYS = "PRAGMA foreign_keys = 1"
 
@@ -130,6 +134,15 @@ class PooledSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
         self._idle: list[_Lane] = []
+        self._query_lanes: list[_Lane] = []
+        self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _turn(self) -> asyncio.Semaphore:
+        """The semaphore sharing the query lanes, one per event loop (a worker runs one; tests run several)."""
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._turns[0] is not loop:
+            self._turns = (loop, asyncio.Semaphore(QUERY_LANES))
+        return self._turns[1]
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
@@ -153,17 +166,20 @@ class PooledSQLiteEngine(SQLiteEngine):
         """Close every idle connection (at shut-down)."""
         while self._idle:
             self._idle.pop().close()
+        while self._query_lanes:
+            self._query_lanes.pop().close()
 
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
     ) -> Any:
         if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING before 3.35
             return await super()._run_in_new_connection(query, args, query_type, table)
-        lane = await self._borrow()
-        try:
-            return (await lane.call(lambda c: _statement(c, query, args or []))).rows
-        finally:
-            await self._give_back(lane)
+        async with self._turn():
+            lane = self._query_lanes.pop() if self._query_lanes else _Lane(self._connect)
+            try:
+                return (await lane.call(lambda c: _statement(c, query, args or []))).rows
+            finally:
+                self._query_lanes.append(lane)
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
