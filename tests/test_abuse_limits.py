@@ -343,7 +343,7 @@ def test_an_image_carrying_a_script_is_re_encoded_and_served_without_it(world: W
     for path, who in (_api_upload(world, "content"), _api_upload(world, "services")):
         made = world.client.post(path, files={"file": ("ok.png", polyglot, "image/png")}, headers=who)
         assert made.status_code == 201, made.text
-        served = world.client.get(made.json()["url"])
+        served = world.client.get(made.json()["url"], headers=who)  # a resident's form file is theirs alone
         assert served.status_code == 200 and served.headers["content-type"].startswith("image/")
         assert served.headers["x-content-type-options"] == "nosniff"
         assert b"<script" not in served.content and b"<html" not in served.content

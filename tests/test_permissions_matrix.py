@@ -912,20 +912,23 @@ def test_a_handler_of_another_department_cannot_see_or_act_on_an_application_sen
     assert ok(client.get(api, headers=x), 200)["status"] == "submitted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: files uploaded for an application (a marriage certificate) are served from the public /media/ "
-    "route to anyone holding the URL, with Cache-Control: public, max-age=31536000, immutable",
-)
-def test_the_certificate_a_resident_uploads_is_served_only_to_the_people_on_the_application(
+def test_may_read_file_serves_a_certificate_only_to_its_resident_and_the_department_handling_it(
     world: World, things: dict
 ) -> None:
     client = world.client
     files = ok(client.get(f"/api/v1/services/applications/{things['application']}", headers=world.who("handler")), 200)
     url = files["files"]["marriage_certificate"]["url"]
+    assert url.startswith("/files/")
+    for entitled in ("resident_a", "handler", "admin"):
+        seen = client.get(url, headers=world.who(entitled))
+        assert seen.status_code == 200 and seen.headers["cache-control"] == "private, no-store", entitled
+        assert seen.content[:3] == b"\xff\xd8\xff" or seen.content[:4] == b"\x89PNG", entitled
+    for stranger in ("resident_b", "other_handler", "editor"):
+        assert client.get(url, headers=world.who(stranger)).status_code == 404, stranger
     client.cookies.clear()
-    stranger = client.get(url)
-    assert stranger.status_code in (401, 403, 404), (url, stranger.status_code, stranger.headers.get("cache-control"))
+    assert client.get(url).status_code == 404  # anonymous: the same answer as for a file that does not exist
+    assert client.get(url.replace("/files/", "/media/private/", 1)).status_code == 404
+    assert client.get(url.replace("/files/", "/media/", 1)).status_code == 404
 
 
 def test_resident_b_cannot_read_or_change_a_booking_of_resident_a_nor_another_department_see_it(

@@ -175,3 +175,10 @@ def render_feed_item(item: FeedItem, request: Request) -> str | None:
 @hookspec
 def extra_template_vars(request: Request, template: str) -> dict[str, Any] | None:
     """Return extra variables for a page template."""
+
+
+@hookspec
+def may_read_file(newsplus: Newsplus, user: CurrentUser | None, path: str) -> Awaitable[bool | None] | bool | None:
+    """Say whether this caller may read a private file (one stored with ``private=True``).
+
+    True admits, False refuses, None means the file is not this plugin's; unless one admits, nobody may."""

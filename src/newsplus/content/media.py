@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 MAX_PIXELS = 60_000_000
 MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash", b"M4V "}
 URL_PREFIX = "/media/"
+PRIVATE = "private"  # the folder of residents' own files (certificates, photos): served only to those entitled
+PRIVATE_PREFIX = "/files/"
 
 
 def sniff(data: bytes) -> str | None:
@@ -116,9 +118,12 @@ class StoredFile(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def store_file(
-    newsplus: Newsplus, data: bytes, *, images_only: bool = False, max_mb: int | None = None
+    newsplus: Newsplus, data: bytes, *, images_only: bool = False, max_mb: int | None = None, private: bool = False
 ) -> StoredFile:
-    """Check, re-encode (images) and write an upload under ``[site] media``; no library row is made."""
+    """Check, re-encode (images) and write an upload under ``[site] media``; no library row is made.
+
+    ``private`` files (a resident's certificate, say) are kept apart and served at ``/files/…`` only to
+    those a plugin's ``may_read_file`` admits, never cached by a proxy."""
     settings = newsplus.plugin_settings["content"]
     check_size(newsplus, len(data), max_mb)
     if not data:
@@ -129,6 +134,8 @@ async def store_file(
             raise UnsupportedMediaType("Only JPEG, PNG, GIF and WebP images can be uploaded")
         raise UnsupportedMediaType("Only JPEG, PNG, GIF, WebP images and MP4 videos can be uploaded")
     folder = Path(current_district().slug) / now().strftime("%Y/%m")
+    if private:
+        folder = PRIVATE / folder
     stem = secrets.token_urlsafe(12)
     root = media_root(newsplus)
     (root / folder).mkdir(parents=True, exist_ok=True)
@@ -179,8 +186,12 @@ async def remove_file(newsplus: Newsplus, path: str) -> None:
 
 
 def url_of(path: str) -> str:
-    """The public address of a stored file."""
-    return URL_PREFIX + path if path else ""
+    """The address of a stored file: public media at /media/, private files at the guarded /files/."""
+    if not path:
+        return ""
+    if path.startswith(PRIVATE + "/"):
+        return PRIVATE_PREFIX + path[len(PRIVATE) + 1 :]
+    return URL_PREFIX + path
 
 
 async def media_item(media_id: int) -> Media:

@@ -16,7 +16,7 @@ from newsplus.content.atom import atom_feed
 from newsplus.content.cache import content_cache
 from newsplus.content.channels import channel_by_slug, channel_tree, follow, followed
 from newsplus.content.feed import next_change
-from newsplus.content.media import media_root
+from newsplus.content.media import PRIVATE, media_root
 from newsplus.districts.scope import current_district
 from newsplus.errors import DomainError, NotFound
 from newsplus.runtime import NewsplusDep
@@ -178,6 +178,25 @@ async def media_file(newsplus: NewsplusDep, path: FromPath[str]) -> File:
     )
 
 
+@get("/files/{path:path}", guards=[anyone], include_in_schema=False)
+async def private_file(request: Request, newsplus: NewsplusDep, path: FromPath[str]) -> File:
+    """A resident's private file, for those a plugin admits (the resident, the department handling it)."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 4 or parts[0] != current_district().slug or not STORED.match("/".join(parts[1:])):
+        raise NotFound("No such file")
+    stored = "/".join([PRIVATE, *parts])
+    answers = await newsplus.call_each("may_read_file", newsplus=newsplus, user=request.user, path=stored)
+    full = media_root(newsplus).joinpath(PRIVATE, *parts)
+    if True not in answers or False in answers or not full.is_file():
+        raise NotFound("No such file")  # the same answer whether it exists or not
+    return File(
+        path=full,
+        media_type=mimetypes.guess_type(full.name)[0] or "application/octet-stream",
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 ROUTES: list[Any] = [
     channel_page,
     follow_page,
@@ -190,4 +209,5 @@ ROUTES: list[Any] = [
     site_atom,
     channel_atom,
     media_file,
+    private_file,
 ]

@@ -12,7 +12,7 @@ from newsplus_services.bookings import send_reminders
 from newsplus_services.events import ApplicationChanged, BookingChanged
 from newsplus_services.modules import ServiceModule, builtin_modules
 from newsplus_services.settings import ServicesSettings
-from newsplus_services.uploads import drop_unclaimed
+from newsplus_services.uploads import drop_unclaimed, may_read
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -157,3 +157,9 @@ def menu_items(request: Request, user: CurrentUser | None) -> list[MenuItem]:
             MenuItem(label="Today's bookings", url="/desk/services/bookings", area="desk", order=410),
         ]
     return items
+
+
+@hookimpl
+def may_read_file(newsplus: Newsplus, user: Any, path: str):
+    """Residents' certificates and scans: for themselves and the staff handling their application."""
+    return may_read(user, path)

@@ -1,5 +1,6 @@
-"""Residents' files for form fields: taken in at a measured pace, capped by ``max_file_mb``, and dropped
-when no application claimed them within a day."""
+"""Residents' files for form fields: taken in at a measured pace, capped by ``max_file_mb``, kept private
+(only the resident and the staff handling the application may open them), and dropped when no application
+claimed them within a day."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsplus import now, read_upload, remove_file, store_file
-from newsplus_services.applications import keep_file
-from newsplus_services.tables import ApplicationFile
+from newsplus_services.applications import keep_file, may_handle
+from newsplus_services.tables import Application, ApplicationFile
 
 if TYPE_CHECKING:
     from newsplus import CurrentUser, Newsplus
@@ -26,7 +27,8 @@ async def take_upload(newsplus: Newsplus, user: CurrentUser, upload: Any) -> tup
         detail="You have uploaded many files in the last hour; please wait a little",
     )
     cap = newsplus.plugin_settings["services"].max_file_mb
-    stored = await store_file(newsplus, await read_upload(newsplus, upload, max_mb=cap), images_only=True, max_mb=cap)
+    data = await read_upload(newsplus, upload, max_mb=cap)
+    stored = await store_file(newsplus, data, images_only=True, max_mb=cap, private=True)
     return await keep_file(user, stored), stored.thumb or stored.path
 
 
@@ -41,3 +43,20 @@ async def drop_unclaimed(newsplus: Newsplus) -> int:
     if stale:
         await ApplicationFile.delete().where(ApplicationFile.id.is_in([r["id"] for r in stale]))
     return len(stale)
+
+
+async def may_read(user: CurrentUser | None, path: str) -> bool | None:
+    """Whether a caller may open a file given for a form: its resident, or staff handling its application."""
+    row = (
+        await ApplicationFile.select(ApplicationFile.user, ApplicationFile.application)
+        .where((ApplicationFile.path == path) | (ApplicationFile.thumb == path))
+        .first()
+    )
+    if row is None:
+        return None
+    if user is not None and row["user"] == user.id:
+        return True
+    if row["application"] is None:
+        return False
+    application = await Application.select(Application.department).where(Application.id == row["application"]).first()
+    return application is not None and may_handle(user, application)
