@@ -226,7 +226,9 @@ def test_photos_are_checked_sized_and_kept_private(newsplus_app) -> None:
         added = client.post(
             url, files={"file": ("rubbish.png", picture.getvalue(), "image/png")}, headers=people.resident
         )
-        assert added.status_code == 201 and added.json()["thumb"].startswith("/media/")
+        assert added.status_code == 201 and added.json()["thumb"].startswith("/files/")
+        photo = added.json()["thumb"]
+        assert client.get(photo, headers=people.resident).headers["cache-control"] == "private, no-store"
         text = client.post(url, files={"file": ("x.png", b"not an image at all", "image/png")}, headers=people.resident)
         assert text.status_code == 415
         huge = client.post(
@@ -238,6 +240,8 @@ def test_photos_are_checked_sized_and_kept_private(newsplus_app) -> None:
         other = bearer(login_resident(client, "13900139000"))
         again = client.post(url, files={"file": ("rubbish.png", picture.getvalue(), "image/png")}, headers=other)
         assert again.status_code == 404
+        assert client.get(photo, headers=other).status_code == 404  # nor may another resident see the photo
+        assert client.get(photo).status_code == 404
         people.act(people.dispatcher, token, "accept")
         assert people.view(token)["photos"] == []  # the public view has no photos
         assert len(people.view(token, people.resident)["photos"]) == 1

@@ -142,7 +142,7 @@ async def add_photo(newsplus: Newsplus, user: CurrentUser, token: str, data: byt
         raise NotFound("No such inquiry")
     if row["status"] not in ("submitted", "accepted"):
         raise InvalidInput("Photos can be added until the inquiry is dispatched")
-    stored = await store_file(newsplus, data, images_only=True)
+    stored = await store_file(newsplus, data, images_only=True, private=True)
     limit = newsplus.plugin_settings["wenzheng"].max_photos
     async with transaction():  # counted and added together, so two uploads at once cannot pass the limit
         if await Photo.count().where(Photo.inquiry == row["id"]) >= limit:
@@ -310,3 +310,15 @@ def require_staff_view(user: CurrentUser, row: dict[str, Any]) -> None:
     """Refuse staff who neither dispatch nor handle this inquiry's department."""
     if not may_handle(user, row) and not user.can("wenzheng.supervise"):
         raise Forbidden("This inquiry was not dispatched to your department")
+
+
+async def may_see_photo(user: CurrentUser | None, path: str) -> bool | None:
+    """Whether a caller may open an inquiry's photo: its writer and the staff on it (public views of an
+    inquiry show no photos)."""
+    photo = await Photo.select(Photo.inquiry).where((Photo.path == path) | (Photo.thumb == path)).first()
+    if photo is None:
+        return None
+    row = await Inquiry.select().where(Inquiry.id == photo["inquiry"]).first()
+    if row is None:
+        return False
+    return audience(user, row) != "public"

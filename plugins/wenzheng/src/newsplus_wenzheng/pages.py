@@ -91,7 +91,9 @@ async def submit_page(request: Request, newsplus: NewsplusDep) -> Response[Any]:
         if len(uploads) > newsplus.plugin_settings["wenzheng"].max_photos:
             raise InvalidInput("At most {n} photos", n=newsplus.plugin_settings["wenzheng"].max_photos)
         # Photos are checked and stored first: a refused one must not leave a half-sent inquiry behind.
-        photos = [await store_file(newsplus, await read_upload(newsplus, u), images_only=True) for u in uploads]
+        photos = [
+            await store_file(newsplus, await read_upload(newsplus, u), images_only=True, private=True) for u in uploads
+        ]
         row = await inquiries.submit(newsplus, request.user, data, photos=photos)
     except DomainError as error:
         _ = translator_for(request)

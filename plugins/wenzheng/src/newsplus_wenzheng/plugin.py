@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from newsplus import Event, HomeTile, Job, MenuItem, Permission, Role, handles, hookimpl
 from newsplus.events.outbox import event_name
 from newsplus.notifications.preferences import NotificationCategory
-from newsplus_wenzheng import api, desk, hookspecs, notices, open311, pages, privacy_data
+from newsplus_wenzheng import api, desk, hookspecs, inquiries, notices, open311, pages, privacy_data
 from newsplus_wenzheng.deadlines import run_deadlines
 from newsplus_wenzheng.events import InquiryChanged, InquiryForwarded
 from newsplus_wenzheng.settings import WenzhengSettings
@@ -120,6 +120,12 @@ def user_data(newsplus: Newsplus, user: CurrentUser):
 def handle_user_deleted(newsplus: Newsplus, user: CurrentUser):
     """Keep a deleted resident's inquiries for statistics, without anything that points at them."""
     return privacy_data.erase(newsplus, user)
+
+
+@hookimpl
+def may_read_file(newsplus: Newsplus, user: CurrentUser | None, path: str):
+    """An inquiry's photos: for whoever may see the inquiry."""
+    return inquiries.may_see_photo(user, path)
 
 
 @hookimpl
