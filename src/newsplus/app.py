@@ -12,6 +12,13 @@ from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -34,6 +41,20 @@ from newsplus.web.templating import build_environment, static_folders
 __all__ = ["app_from_env", "create_app"]
 
 
+class _Conflict(HTTPException):
+    status_code = 409
+
+
+API_ERRORS = (NotAuthorizedException, PermissionDeniedException, NotFoundException, _Conflict, TooManyRequestsException)
+
+
+def _declare_errors(handler: Any) -> None:
+    """Add to an API route's OpenAPI entry the refusals any route can give, in the shape every error has:
+    401 (not signed in, or wrong credentials), 403, 404, 409 (a state that forbids it), 429 (a limit)."""
+    errors = API_ERRORS
+    handler.raises = [*(handler.raises or ()), *(e for e in errors if e not in (handler.raises or ()))]
+
+
 def _check_access(app: Litestar, newsplus: Newsplus) -> None:
     """Every route states who may call it, naming only registered permissions."""
     for route in app.routes:
@@ -48,6 +69,8 @@ def _check_access(app: Litestar, newsplus: Newsplus) -> None:
                     f"route {route.path} ({handler.handler_name}) does not say who may call it: "
                     "add guards=[anyone | signed_in | staff | requires('<permission>')]"
                 )
+            if route.path.startswith("/api/"):
+                _declare_errors(handler)
             for access in declared:
                 if access.permission and access.permission not in newsplus.permissions:
                     raise SettingsError(f"route {route.path} requires unknown permission {access.permission!r}")

@@ -96,7 +96,7 @@ def last_event_id(header: str | None) -> int | None:
     return None
 
 
-@get("/me/notifications/stream", guards=[signed_in])
+@get("/me/notifications/stream", guards=[signed_in], media_type="text/event-stream")
 async def stream(request: Request, newsplus: NewsplusDep) -> ServerSentEvent:
     """Server-sent events: each new notification (``id`` is its id) and broadcast, as it is created."""
     return ServerSentEvent(_stream(newsplus, request.user, last_event_id(request.headers.get("last-event-id"))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, patch, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -54,6 +55,10 @@ async def _logged_in(newsplus: Newsplus, token: str, user_id: int) -> Response[L
     return Response(LoggedIn(token=token, token_type="bearer", user=me_of(user)))
 
 
+# Answers with no body at all (not even JSON null), documented as such.
+NO_CONTENT = {HTTP_204_NO_CONTENT: ResponseSpec(None, description="Done; nothing to return")}
+
+
 @post("/auth/code", guards=[anyone], status_code=HTTP_202_ACCEPTED)
 async def request_code(request: Request, data: JSONBody[CodeRequest], newsplus: NewsplusDep) -> CodeSent:
     """Send a login code to a mobile number (limited per number and per caller)."""
@@ -79,7 +84,7 @@ async def login_password(request: Request, data: JSONBody[PasswordLogin], newspl
     return await _logged_in(newsplus, token, user_id)
 
 
-@post("/auth/logout", guards=[signed_in], status_code=HTTP_204_NO_CONTENT)
+@post("/auth/logout", guards=[signed_in], status_code=HTTP_204_NO_CONTENT, responses=NO_CONTENT)
 async def logout(request: Request, newsplus: NewsplusDep) -> Response[None]:
     """End the current session: its token and cookie stop working at once."""
     user: CurrentUser = request.user
@@ -127,7 +132,7 @@ async def export_me(request: Request, newsplus: NewsplusDep) -> Response[dict[st
     return Response(data, headers={"Content-Disposition": 'attachment; filename="newsplus-my-data.json"'})
 
 
-@delete("/me", guards=[signed_in], status_code=HTTP_204_NO_CONTENT)
+@delete("/me", guards=[signed_in], status_code=HTTP_204_NO_CONTENT, responses=NO_CONTENT)
 async def delete_me(request: Request, newsplus: NewsplusDep) -> Response[None]:
     """Delete the caller's resident account and personal data."""
     user: CurrentUser = request.user
