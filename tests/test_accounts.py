@@ -242,6 +242,24 @@ def test_a_role_within_a_department_is_granted_and_revoked_there(newsplus_app) -
         assert me(client, token)["departments"] == []
 
 
+def test_the_last_administrator_cannot_take_their_own_role_away(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        admin = login_staff(client, "admin")
+        me_id = me(client, admin)["id"]
+        alone = client.delete(f"/api/v1/users/{me_id}/grants/admin", headers={**auth(admin), **EN})
+        assert alone.status_code == 409
+        assert alone.json()["detail"] == "The district needs at least one administrator; make someone else one first"
+        assert me(client, admin)["roles"] == ["admin"]
+        second = add_staff(client, admin, "deputy").json()["id"]
+        assert (
+            client.post(f"/api/v1/users/{second}/grants", json={"role": "admin"}, headers=auth(admin)).status_code
+            == 204
+        )
+        assert client.delete(f"/api/v1/users/{me_id}/grants/admin", headers=auth(admin)).status_code == 204
+        deputy = sign_in(client, "deputy")
+        assert client.delete(f"/api/v1/users/{second}/grants/admin", headers=auth(deputy)).status_code == 409
+
+
 def test_grants_name_a_real_user_role_and_department(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         admin = login_staff(client, "admin")

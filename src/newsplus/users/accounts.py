@@ -88,9 +88,20 @@ async def grant_role(newsplus: Newsplus, user_id: int, role: str, department: in
 
 
 async def revoke_role(user_id: int, role: str, department: int | None = None) -> None:
-    """Take a role away from a user."""
+    """Take a role away from a user; the district's last administrator keeps theirs (409)."""
     query = Grant.delete().where((Grant.user == user_id) & (Grant.role == role))
-    await query.where(Grant.department == department if department else Grant.department.is_null())
+    query = query.where(Grant.department == department if department else Grant.department.is_null())
+    if role != "admin" or department:
+        await query
+        return
+    async with db.transaction():
+        admins = Grant.select(Grant.user).where((Grant.role == "admin") & Grant.department.is_null())
+        if db.is_postgres(Grant._meta.db):  # two admins removing each other at once: one waits for the other
+            admins = admins.lock_rows()
+        if {r["user"] for r in await admins} - {user_id}:
+            await query
+        elif await Grant.exists().where((Grant.user == user_id) & (Grant.role == "admin")):
+            raise Conflict("The district needs at least one administrator; make someone else one first")
 
 
 async def create_department(
