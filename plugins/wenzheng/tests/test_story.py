@@ -102,7 +102,7 @@ def test_the_rubbish_story_runs_from_submission_to_a_satisfied_close(newsplus_ap
         # The resident was told at every step that concerns them.
         call(client, _deliver_all, client)
         told = call(client, _titles, "13800138000")
-        for words in ("已受理", "已转办", "已答复，请评价", "已评价"):
+        for words in ("已受理", "已转办", "已由承办单位签收", "有新的办理进展", "已答复，请评价", "已评价"):
             assert f"您的问政「小区垃圾堆积什么时候清运？」{words}" in told
         liaison_told = call(client, _titles_of_staff, "liaison")
         assert "新交办：小区垃圾堆积什么时候清运？" in liaison_told

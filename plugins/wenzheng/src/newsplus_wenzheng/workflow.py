@@ -51,6 +51,8 @@ TOLD = {
     "accept": "已受理",
     "reject": "未予受理",
     "dispatch": "已转办",
+    "sign": "已由承办单位签收",
+    "progress": "有新的办理进展",
     "reply": "已答复，请评价",
     "close": "已办结",
     "rate": "已评价",
