@@ -206,9 +206,14 @@ def prepare_jinja2_environment(env: Any, newsplus: Any) -> None:
 @hookimpl
 def configure_app(app_config: Any, newsplus: Any) -> None:
     """Mark every response, to show the app config can be changed."""
-    from litestar.datastructures import ResponseHeader
+    # A before_send hook rather than response_headers: litestar keeps the headers it resolved for a route
+    # handler on the handler, and the core's handlers are shared by every app a test process builds.
+    app_config.before_send.append(_mark)
 
-    app_config.response_headers.append(ResponseHeader(name="X-Notes", value="on"))
+
+async def _mark(message: Any, scope: Any) -> None:
+    if message["type"] == "http.response.start":
+        message["headers"] = [*message.get("headers", ()), (b"x-notes", b"on")]
 
 
 @hookimpl
