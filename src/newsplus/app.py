@@ -51,8 +51,8 @@ API_ERRORS = (NotAuthorizedException, PermissionDeniedException, NotFoundExcepti
 def _declare_errors(handler: Any) -> None:
     """Add to an API route's OpenAPI entry the refusals any route can give, in the shape every error has:
     401 (not signed in, or wrong credentials), 403, 404, 409 (a state that forbids it), 429 (a limit)."""
-    errors = API_ERRORS
-    handler.raises = [*(handler.raises or ()), *(e for e in errors if e not in (handler.raises or ()))]
+    declared = list(handler.raises or ())
+    handler.raises = [*declared, *(e for e in API_ERRORS if e not in declared)]
 
 
 def _check_access(app: Litestar, newsplus: Newsplus) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -164,36 +165,40 @@ def _atom_builder(newsplus: Any, slug: str):
 @get("/media/{path:path}", guards=[anyone], include_in_schema=False)
 async def media_file(newsplus: NewsplusDep, path: FromPath[str]) -> File:
     """A file of this district's media library."""
-    parts = path.strip("/").split("/")
-    if len(parts) != 4 or parts[0] != current_district().slug or not STORED.match("/".join(parts[1:])):
-        raise NotFound("No such file")
+    parts = _stored_parts(path)
     full = media_root(newsplus).joinpath(*parts)
     if not full.is_file():
         raise NotFound("No such file")
-    return File(
-        path=full,
-        media_type=mimetypes.guess_type(full.name)[0] or "application/octet-stream",
-        content_disposition_type="inline",
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
-    )
+    return _stored(full, "public, max-age=31536000, immutable")
 
 
 @get("/files/{path:path}", guards=[anyone], include_in_schema=False)
 async def private_file(request: Request, newsplus: NewsplusDep, path: FromPath[str]) -> File:
     """A resident's private file, for those a plugin admits (the resident, the department handling it)."""
-    parts = path.strip("/").split("/")
-    if len(parts) != 4 or parts[0] != current_district().slug or not STORED.match("/".join(parts[1:])):
-        raise NotFound("No such file")
+    parts = _stored_parts(path)
     stored = "/".join([PRIVATE, *parts])
     answers = await newsplus.call_each("may_read_file", newsplus=newsplus, user=request.user, path=stored)
     full = media_root(newsplus).joinpath(PRIVATE, *parts)
     if True not in answers or False in answers or not full.is_file():
         raise NotFound("No such file")  # the same answer whether it exists or not
+    return _stored(full, "private, no-store")
+
+
+def _stored_parts(path: str) -> list[str]:
+    """The parts of a stored file's address (district, year, month, name), or 404 for anything else."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 4 or parts[0] != current_district().slug or not STORED.match("/".join(parts[1:])):
+        raise NotFound("No such file")
+    return parts
+
+
+def _stored(full: Path, cache_control: str) -> File:
+    """A stored upload answered inline with its type (never sniffed by the browser) and caching rule."""
     return File(
         path=full,
         media_type=mimetypes.guess_type(full.name)[0] or "application/octet-stream",
         content_disposition_type="inline",
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"},
     )
 
 

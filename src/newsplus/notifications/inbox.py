@@ -104,7 +104,7 @@ async def broadcast(
     category: str = "system",
     created_by: int | None = None,
     expires_at: datetime | None = None,
-) -> tuple[int, int]:
+) -> int:
     """Send one message to an audience: one row however large it is, so sending to a million takes as long as
     to a thousand. Return its id; how many it reached is counted afterwards (``count_reach``)."""
     title = (title or "").strip()
