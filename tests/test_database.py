@@ -6,6 +6,7 @@ Tables and indexes are checked with the database's own driver (sqlite3, asyncpg)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
@@ -235,6 +236,38 @@ async def test_transaction_rolls_back_on_error(newsplus_database_url: str) -> No
             assert await Department.exists().where(Department.name == "区教委")
     names = await fetch(newsplus_database_url, "SELECT name FROM users_department")
     assert names == [("区教委",)]
+
+
+async def test_sqlite_transactions_take_turns(tmp_path: Path) -> None:
+    """Fifty requests each reading a count and writing the next one at once: on SQLite none fails, none is
+    lost, and each sees the writes before it (a transaction holds the write lock from its start)."""
+    url = f"sqlite:///{tmp_path / 'turns.sqlite3'}"
+    async with running(make_app(database_url=url)) as newsplus:
+        with district_scope(newsplus.districts.primary):
+
+            async def add_one(n: int) -> None:
+                async with db.transaction():
+                    count = await Department.count().where(Department.name.like("科室%"))
+                    await asyncio.sleep(0)  # let the others run between the read and the write
+                    await Department(name=f"科室{count + 1}", code=f"n{n}").save()
+
+            await asyncio.wait_for(asyncio.gather(*(add_one(n) for n in range(50))), timeout=60)
+    names = {name for (name,) in await fetch(url, "SELECT name FROM users_department")}
+    assert names == {f"科室{i}" for i in range(1, 51)}  # each saw all the writes before it
+
+
+async def test_a_failed_transaction_does_not_hold_up_the_next(newsplus_database_url: str) -> None:
+    async with running(make_app(database_url=newsplus_database_url)) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            for _ in range(3):
+                with pytest.raises(RuntimeError):
+                    async with db.transaction():
+                        await Department(name="半途").save()
+                        raise RuntimeError("boom")
+            async with asyncio.timeout(10):
+                async with db.transaction():
+                    await Department(name="区卫健委").save()
+    assert await fetch(newsplus_database_url, "SELECT name FROM users_department") == [("区卫健委",)]
 
 
 # -- plugin apps -----------------------------------------------------------------------------------------

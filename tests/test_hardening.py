@@ -10,6 +10,7 @@ import textwrap
 import pytest
 from litestar.testing import TestClient
 
+from newsplus.db import transaction
 from newsplus.districts.scope import DistrictScopeError, district_scope
 from newsplus.errors import NotFound, RateLimited, Unauthenticated
 from newsplus.testing import bearer, call, login_staff, make_app, running, sms_codes
@@ -129,6 +130,25 @@ async def test_rows_and_references_cannot_cross_districts(newsplus_app) -> None:
             made_in_yanqing = Grant(user=1, role="editor")
         with district_scope(changping), pytest.raises(DistrictScopeError, match="of another district"):
             await Grant.insert(made_in_yanqing)
+
+
+async def test_a_transaction_remembers_its_rows_only_within_their_district(newsplus_app) -> None:
+    """A row written in one district's scope is not taken as checked when another district's row points at it,
+    even inside the same transaction; a row of the same district needs no second look."""
+    async with running(newsplus_app(settings=TWO_DISTRICTS)) as newsplus:
+        changping, yanqing = newsplus.districts.by_slug["changping"], newsplus.districts.by_slug["yanqing"]
+        with district_scope(changping):
+            staff_id = await accounts.create_staff(newsplus, "local2", "correct-horse-battery")
+        with pytest.raises(DistrictScopeError, match="points at no Department here"):
+            async with transaction():
+                with district_scope(changping):
+                    department = Department(name="区城管委")
+                    await department.save()
+                    await Grant.insert(Grant(user=staff_id, role="editor", department=department.id))
+                with district_scope(yanqing):
+                    await Department.insert(Department(name="延庆区城管委", parent=department.id))
+        with district_scope(changping):
+            assert not await Department.exists().where(Department.name == "区城管委")  # rolled back
 
 
 # -- bad input never reaches a 500 -----------------------------------------------------------------------

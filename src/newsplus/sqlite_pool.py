@@ -4,8 +4,12 @@ in a *lane*, a thread of its own that keeps it open.
 
 - A query outside a transaction takes one of ``QUERY_LANES`` lanes for one round trip, waiting its turn
   when all are busy: more threads than cores would only queue on the interpreter lock.
-- A transaction borrows a lane of its own for its whole length, opened when none is idle (so transactions
-  never wait for each other here, only for SQLite's write lock), and up to ``KEEP_IDLE`` are kept.
+- A transaction borrows a lane of its own for its whole length, opened when none is idle, and up to
+  ``KEEP_IDLE`` are kept.
+- Writing transactions (``BEGIN IMMEDIATE``, as ``newsplus.transaction()`` opens) take turns on an asyncio lock
+  before they begin. SQLite lets one writer in at a time anyway; without the lock the others would wait in its
+  busy handler, which polls by sleeping 1, 2, 5, … 100 ms, so under load most of an intake's time was sleep.
+  Workers in other processes still meet at SQLite's lock.
 """
 
 from __future__ import annotations
@@ -92,9 +96,10 @@ class _BorrowedConnection:
 
     row_factory: Any = None  # piccolo sets it; a lane's rows are dicts already
 
-    def __init__(self, engine: PooledSQLiteEngine, lane: _Lane) -> None:
+    def __init__(self, engine: PooledSQLiteEngine, lane: _Lane, turn: asyncio.Lock | None) -> None:
         self._engine = engine
         self._lane = lane
+        self._turn = turn
 
     def execute(self, query: str, args: Any = None) -> _Statement:
         """Run one statement on the lane."""
@@ -103,8 +108,13 @@ class _BorrowedConnection:
         return _Statement(self._lane.call(lambda c: _statement(c, query, args or [])))
 
     async def close(self) -> None:
-        """Give the lane back to the engine."""
-        await self._engine._give_back(self._lane, after_transaction=True)
+        """Give the lane back to the engine, and the writers' turn to the next one."""
+        try:
+            await self._engine._give_back(self._lane, after_transaction=True)
+        finally:
+            if self._turn is not None:
+                self._turn.release()
+                self._turn = None
 
 
 async def _done() -> _Rows:
@@ -123,9 +133,31 @@ class _PooledTransaction(SQLiteTransaction):
     """piccolo's SQLite transaction on a borrowed lane instead of a new connection."""
 
     async def get_connection(self) -> _BorrowedConnection:
-        """Borrow a lane for the whole transaction."""
+        """Borrow a lane for the whole transaction; a writing one first waits for its turn."""
         engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
-        return _BorrowedConnection(engine, await engine._borrow())
+        turn = None
+        if self.transaction_type is not TransactionType.deferred:
+            turn = engine._writers()
+            await turn.acquire()
+        try:
+            return _BorrowedConnection(engine, await engine._borrow(), turn)
+        except BaseException:
+            if turn is not None:
+                turn.release()
+            raise
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        """Begin, handing the lane (and the turn) back if BEGIN itself fails."""
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await self.connection.close()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -136,6 +168,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._idle: list[_Lane] = []
         self._query_lanes: list[_Lane] = []
         self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._writer_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     def _turn(self) -> asyncio.Semaphore:
         """The semaphore sharing the query lanes, one per event loop (a worker runs one; tests run several)."""
@@ -143,6 +176,13 @@ class PooledSQLiteEngine(SQLiteEngine):
         if self._turns is None or self._turns[0] is not loop:
             self._turns = (loop, asyncio.Semaphore(QUERY_LANES))
         return self._turns[1]
+
+    def _writers(self) -> asyncio.Lock:
+        """The lock writing transactions take turns on, one per event loop."""
+        loop = asyncio.get_running_loop()
+        if self._writer_turns is None or self._writer_turns[0] is not loop:
+            self._writer_turns = (loop, asyncio.Lock())
+        return self._writer_turns[1]
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)

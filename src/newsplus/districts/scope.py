@@ -195,28 +195,66 @@ class _ScopedInsert(Insert):
         """Check the rows, then insert them."""
         district_id = current_district_id()
         rows = self.add_delegate._add
-        if district_id is not None and rows:
-            for row in rows:
-                if row.district != district_id:
-                    raise DistrictScopeError(f"a {type(row).__name__} row of another district cannot be added here")
-            await _check_references(rows)
-        return await super().run(node=node, in_pool=in_pool)
+        if district_id is None or not rows:
+            return await super().run(node=node, in_pool=in_pool)
+        for row in rows:
+            if row.district != district_id:
+                raise DistrictScopeError(f"a {type(row).__name__} row of another district cannot be added here")
+        known = _known_rows(self.table)
+        await _check_references(rows, known)
+        result = await super().run(node=node, in_pool=in_pool)
+        if known is not None and isinstance(result, list):
+            key = self.table._meta.primary_key._meta.name
+            known.setdefault((district_id, self.table._meta.tablename), set()).update(
+                r[key] for r in result if isinstance(r, dict) and key in r
+            )
+        return result
 
 
-async def _check_references(rows: list[DistrictTable]) -> None:
-    """Refuse a foreign key that points at another district's row (one query per foreign key column)."""
+# Rows the current transaction wrote or checked, by (district, table): a later row pointing at them needs no
+# second look. Kept per transaction, so nothing carries over to another request or a rolled-back attempt.
+_known: ContextVar[tuple[Any, dict[tuple[int, str], set[Any]]] | None] = ContextVar("newsplus_known", default=None)
+
+
+def _known_rows(table: type[Table]) -> dict[tuple[int, str], set[Any]] | None:
+    transaction = table._meta.db.current_transaction.get()
+    if transaction is None:
+        return None
+    held = _known.get()
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        _known.set(held)
+    return held[1]
+
+
+async def _check_references(rows: list[DistrictTable], known: dict[tuple[int, str], set[Any]] | None) -> None:
+    """Refuse a foreign key that points at another district's row (one statement for all the keys)."""
     table = type(rows[0])
+    district_id = rows[0].district
+    counts, args, checked = [], [], []
     for column in table._meta.foreign_key_columns:
         target = column._foreign_key_meta.resolved_references
         if column._meta.name == "district" or not issubclass(target, DistrictTable):
             continue
         wanted = {getattr(v, "id", v) for v in (getattr(row, column._meta.name) for row in rows) if v is not None}
+        wanted -= (known or {}).get((district_id, target._meta.tablename), set())
         if not wanted:
             continue
-        key = target._meta.primary_key
-        found = {r[key._meta.name] for r in await target.select(key).where(key.is_in(list(wanted)))}
-        if wanted - found:
+        key = target._meta.primary_key._meta.db_column_name
+        marks = ", ".join("{}" for _ in wanted)
+        counts.append(
+            f'(SELECT count(*) FROM "{target._meta.tablename}" WHERE district = {{}} AND "{key}" IN ({marks}))'
+        )
+        args += [district_id, *wanted]
+        checked.append((column, target, wanted))
+    if not checked:
+        return
+    found = (await table.raw("SELECT " + ", ".join(f"{c} AS c{n}" for n, c in enumerate(counts)), *args))[0]
+    for n, (column, target, wanted) in enumerate(checked):
+        if found[f"c{n}"] != len(wanted):
             raise DistrictScopeError(f"{table.__name__}.{column._meta.name} points at no {target.__name__} here")
+        if known is not None:
+            known.setdefault((district_id, target._meta.tablename), set()).update(wanted)
 
 
 class _ScopedDelete(Delete):

@@ -126,14 +126,15 @@ class Dispatcher:
             )
             return token, rows
 
-    async def _finish(self, row: dict[str, Any], token: str, values: dict[Any, Any]) -> None:
+    async def _finish(self, ids: list[int], token: str, values: dict[Any, Any]) -> None:
         # Only the holder of the claim may record the outcome (a lapsed claim may have been taken over).
         with all_districts():
             await Delivery.update({**values, Delivery.claimed_until: None, Delivery.claim_token: None}).where(
-                (Delivery.id == row["id"]) & (Delivery.claim_token == token)
+                Delivery.id.is_in(ids) & (Delivery.claim_token == token)
             )
 
     async def _run(self, row: dict[str, Any], token: str) -> bool:
+        """Deliver one claimed row; a failure is recorded here, a success by the caller with the batch's."""
         district = CurrentDistrict(id=row["district"], slug=row["district.slug"], name=row["district.name"])
         kind, _, target = row["target"].partition(":")
         attempts = row["attempts"]
@@ -150,7 +151,7 @@ class Dispatcher:
             delay = timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))
             logger.warning("delivery %s to %s failed (attempt %s): %s", row["id"], row["target"], attempts, error)
             await self._finish(
-                row,
+                [row["id"]],
                 token,
                 {
                     Delivery.status: "failed" if failed else "pending",
@@ -159,13 +160,20 @@ class Dispatcher:
                 },
             )
             return False
-        await self._finish(row, token, {Delivery.status: "done", Delivery.done_at: now()})
         return True
 
     async def deliver_pending(self, limit: int = BATCH) -> int:
         """Deliver what is due now (one batch); return how many deliveries succeeded."""
         token, rows = await self._claim(limit)
-        return sum([await self._run(row, token) for row in rows])
+        done = []
+        try:
+            for row in rows:
+                if await self._run(row, token):
+                    done.append(row["id"])
+        finally:  # the successes of a batch are recorded together, even when the batch is cut short
+            if done:
+                await self._finish(done, token, {Delivery.status: "done", Delivery.done_at: now()})
+        return len(done)
 
     async def retry(self, delivery_id: int) -> None:
         """Put a failed delivery back in the queue (from the desk)."""

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from newsplus import db
 from newsplus.clock import now
-from newsplus.districts.scope import all_districts
+from newsplus.districts.scope import all_districts, current_district_id
 from newsplus.errors import InvalidInput, RateLimited, Unauthenticated
 from newsplus.notifications.channels import Message, deliver
 from newsplus.users.access import CurrentUser
@@ -241,33 +241,40 @@ async def revoke_session(session_id: int, user_id: int) -> bool:
 
 
 USER_FIELDS = ("id", "kind", "display_name", "username", "phone", "street", "community", "is_active")
+# The session, its user and their grants in one statement: every signed-in request runs it first.
+SIGNED_IN = (
+    "SELECT s.id AS session_id, s.expires_at, s.revoked_at, "
+    + ", ".join(f"u.{f}" for f in USER_FIELDS)
+    + ", g.role, g.department FROM users_session s JOIN users_user u ON u.id = s.\"user\" "
+    'LEFT JOIN users_grant g ON g."user" = u.id AND g.district = s.district WHERE s.token_hash = {}'
+)
 
 
 async def load_current_user(newsplus: Newsplus, token: str) -> CurrentUser | None:
     """The user a session token belongs to, with roles and permissions; None when invalid or expired."""
-    session = await (
-        Session.select(
-            Session.id, Session.expires_at, Session.revoked_at, *(getattr(Session.user, f) for f in USER_FIELDS)
-        )
-        .where(Session.token_hash == token_hash(token))
-        .first()
-    )
-    if session is None or session["revoked_at"] is not None or session["expires_at"] < now():
+    district_id = current_district_id()
+    if district_id is None:
+        rows = await Session.raw(SIGNED_IN, token_hash(token))
+    else:
+        rows = await Session.raw(SIGNED_IN + " AND s.district = {}", token_hash(token), district_id)
+    if not rows or rows[0]["revoked_at"] is not None or rows[0]["expires_at"] < now():
         return None
-    return await _with_grants(newsplus, {f: session[f"user.{f}"] for f in USER_FIELDS}, session["id"])
+    grants = [{"role": r["role"], "department": r["department"]} for r in rows if r["role"] is not None]
+    return _with_grants(newsplus, {f: rows[0][f] for f in USER_FIELDS}, rows[0]["session_id"], grants)
 
 
 async def load_user(newsplus: Newsplus, user_id: int, session_id: int = 0) -> CurrentUser | None:
     """An active user with their roles and permissions; None when missing or disabled."""
     row = await User.select(*(getattr(User, f) for f in USER_FIELDS)).where(User.id == user_id).first()
-    return await _with_grants(newsplus, row, session_id) if row else None
+    if row is None:
+        return None
+    grants = await Grant.select(Grant.role, Grant.department).where(Grant.user == user_id)
+    return _with_grants(newsplus, row, session_id, grants)
 
 
-async def _with_grants(newsplus: Newsplus, row: dict, session_id: int) -> CurrentUser | None:
+def _with_grants(newsplus: Newsplus, row: dict, session_id: int, grants: list[dict]) -> CurrentUser | None:
     if not row.pop("is_active"):
         return None
-    user_id = row["id"]
-    grants = await Grant.select(Grant.role, Grant.department).where(Grant.user == user_id)
     district_wide = [g["role"] for g in grants if g["department"] is None]
     by_department: dict[int, list[str]] = {}
     for grant in grants:
