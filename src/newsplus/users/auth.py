@@ -245,7 +245,7 @@ USER_FIELDS = ("id", "kind", "display_name", "username", "phone", "street", "com
 SIGNED_IN = (
     "SELECT s.id AS session_id, s.expires_at, s.revoked_at, "
     + ", ".join(f"u.{f}" for f in USER_FIELDS)
-    + ", g.role, g.department FROM users_session s JOIN users_user u ON u.id = s.\"user\" "
+    + ', g.role, g.department FROM users_session s JOIN users_user u ON u.id = s."user" '
     'LEFT JOIN users_grant g ON g."user" = u.id AND g.district = s.district WHERE s.token_hash = {}'
 )
 
