@@ -181,6 +181,23 @@ def test_paging_holds_when_many_articles_share_one_publishing_moment(newsplus_ap
         assert pages == [same[::-1][:2], same[::-1][2:4], same[::-1][4:]]
 
 
+def test_a_later_page_is_served_from_the_cache_until_content_changes(newsplus_app) -> None:
+    with TestClient(newsplus_app()) as client:
+        desk = Desk(client)
+        desk.channel("news")
+        articles = [desk.article(f"新闻{n}") for n in range(4)]
+        cursor = get_feed(client, limit=2)["next"]
+        cache = content_cache(client.app.state.newsplus, cursor_pages=True)
+        page = get_feed(client, limit=2, cursor=cursor)
+        assert ids(page["items"]) == [articles[1], articles[0]]
+        hits = cache.hits
+        assert get_feed(client, limit=2, cursor=cursor) == page
+        assert cache.hits == hits + 1  # the second reader of page two costs no query
+
+        desk.unpublish(articles[1])
+        assert ids(get_feed(client, limit=2, cursor=cursor)["items"]) == [articles[0]]
+
+
 def test_a_tampered_or_foreign_cursor_is_refused(newsplus_app) -> None:
     with TestClient(newsplus_app()) as client:
         desk = Desk(client)

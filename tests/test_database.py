@@ -270,6 +270,22 @@ async def test_a_failed_transaction_does_not_hold_up_the_next(newsplus_database_
     assert await fetch(newsplus_database_url, "SELECT name FROM users_department") == [("区卫健委",)]
 
 
+def test_migration_ids_read_from_the_files_are_the_ones_piccolo_imports(tmp_path: Path) -> None:
+    """Starting a server reads the ids without importing the migrations; they must be the very same."""
+    settings = settings_from_dict(
+        {
+            "database": {"url": f"sqlite:///{tmp_path / 'ids.sqlite3'}"},
+            "site": {"secret": "s"},
+            "plugins": {"enabled": ["wenzheng", "services", "activities", "govinfo"]},
+        },
+        environ={},
+    )
+    registry = Newsplus(settings).registry
+    assert len(registry.app_configs) >= 8
+    for app_config in registry.app_configs.values():
+        assert db._migration_ids(app_config) == sorted(db._migration_modules(app_config)), app_config.app_name
+
+
 # -- plugin apps -----------------------------------------------------------------------------------------
 
 

@@ -134,7 +134,11 @@ def app_from_env() -> Litestar:
     """The app for servers (``uvicorn --factory newsplus.app:app_from_env``): settings from NEWSPLUS_CONFIG."""
     settings = load_settings(os.environ.get("NEWSPLUS_CONFIG"))
     require_secret(settings)
-    app = create_app(settings)
+    return served_app(create_app(settings))
+
+
+def served_app(app: Litestar) -> Litestar:
+    """An app about to serve for the life of its worker, its start-up objects set aside (see below)."""
     # The app's own objects (routes, templates, settings) live as long as the worker: moving them out of the
     # collector's reach keeps each garbage collection small, which shows as steadier latency under load.
     gc.freeze()

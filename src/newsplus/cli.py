@@ -121,6 +121,7 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
     import uvicorn
 
     from newsplus import db
+    from newsplus.app import create_app, served_app
 
     settings = load_settings(config_path)
     require_secret(settings)
@@ -140,9 +141,10 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
 
     asyncio.run(check())
     os.environ["NEWSPLUS_CONFIG"] = str(Path(config_path).resolve())
+    single = workers == 1 and not reload  # one process: serve the app built on the checked Newsplus
     uvicorn.run(
-        "newsplus.app:app_from_env",
-        factory=True,
+        served_app(create_app(newsplus=newsplus)) if single else "newsplus.app:app_from_env",
+        factory=not single,
         host=host,
         port=port,
         workers=workers,

@@ -7,14 +7,13 @@ import contextlib
 import fcntl
 import io
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import AppConfig, AppRegistry
 from piccolo.engine.base import Engine
@@ -119,10 +118,28 @@ def activate(engine: Engine, app_paths: Sequence[str]) -> AppRegistry:
     return registry
 
 
-def _migration_ids(app_config: AppConfig) -> tuple[BaseMigrationManager, dict, list[str]]:
-    manager = BaseMigrationManager()
-    modules = manager.get_migration_modules(app_config.resolved_migrations_folder_path)
-    return manager, modules, manager.get_migration_ids(modules)
+MIGRATION_ID = re.compile(r"""^ID\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+def _migration_ids(app_config: AppConfig) -> list[str]:
+    """An app's migration ids in the order they run, read from the files without importing them (starting a
+    server only checks that none is pending, and piccolo's migration machinery is slow to import)."""
+    folder = Path(app_config.resolved_migrations_folder_path)
+    ids = []
+    for path in folder.glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        found = MIGRATION_ID.search(path.read_text(encoding="utf-8"))
+        if found is None:  # an unusual file: let piccolo import them all
+            return sorted(_migration_modules(app_config))
+        ids.append(found.group(1))
+    return sorted(ids)
+
+
+def _migration_modules(app_config: AppConfig) -> dict[str, Any]:
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+    return BaseMigrationManager().get_migration_modules(app_config.resolved_migrations_folder_path)
 
 
 async def _create_migration_table() -> None:
@@ -138,7 +155,7 @@ async def pending_migrations(registry: AppRegistry) -> list[str]:
         raise DatabaseError(f"cannot reach the database: {exc}") from None
     pending: list[str] = []
     for app_config in registry.app_configs.values():
-        _, _, ids = _migration_ids(app_config)
+        ids = _migration_ids(app_config)
         ran = set(await Migration.get_migrations_which_ran(app_name=app_config.app_name))
         pending += [f"{app_config.app_name}:{i}" for i in ids if i not in ran]
     return pending
@@ -171,10 +188,14 @@ async def migration_lock(engine: Engine) -> AsyncIterator[None]:
 
 async def migrate(registry: AppRegistry, progress: Callable[[str], None] | None = None) -> list[str]:
     """Apply every pending migration of the registry's apps, in registration order; return what ran."""
-    await _create_migration_table()
+    if not await pending_migrations(registry):  # the usual start: nothing to do, nothing more to import
+        return []
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
     applied: list[str] = []
     for app_config in registry.app_configs.values():
-        _, modules, ids = _migration_ids(app_config)
+        modules = _migration_modules(app_config)
+        ids = sorted(modules)
         ran = set(await Migration.get_migrations_which_ran(app_name=app_config.app_name))
         for migration_id in ids:
             if migration_id in ran:

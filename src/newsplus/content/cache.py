@@ -25,14 +25,18 @@ if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
 MAX_ENTRIES = 5000
+# Pages after the first (by cursor) are kept too, since readers scrolling a feed ask for the same ones, but
+# fewer: a crawler walking every page must not fill a worker's memory.
+MAX_CURSOR_PAGES = 500
 MAX_AGE_SECONDS = 60.0
 
 
 class ContentCache:
     """A bounded per-worker cache keyed by (district, key), valid for one content version."""
 
-    def __init__(self, check_seconds: float = 1.0) -> None:
+    def __init__(self, check_seconds: float = 1.0, max_entries: int = MAX_ENTRIES) -> None:
         self.check_seconds = check_seconds
+        self.max_entries = max_entries
         self._versions: dict[int, tuple[int, float]] = {}
         self._entries: OrderedDict[tuple[int, Any], tuple[int, datetime | None, float, Any]] = OrderedDict()
         self.hits = 0
@@ -70,7 +74,7 @@ class ContentCache:
         if value is None:  # a miss is not kept: unknown ids must not push real entries out
             return None
         self._entries[slot] = (version, valid_until, moment, value)
-        if len(self._entries) > MAX_ENTRIES:
+        if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return value
 
@@ -83,11 +87,13 @@ class ContentCache:
         self._versions.pop(district_id, None)
 
 
-def content_cache(newsplus: Newsplus) -> ContentCache:
-    """The worker's content cache."""
-    cache = newsplus.state.get("content.cache")
+def content_cache(newsplus: Newsplus, *, cursor_pages: bool = False) -> ContentCache:
+    """The worker's content cache; ``cursor_pages`` gives the smaller one for feed pages after the first."""
+    name = "content.cursor_pages" if cursor_pages else "content.cache"
+    cache = newsplus.state.get(name)
     if cache is None:
-        cache = newsplus.state["content.cache"] = ContentCache(newsplus.plugin_settings["content"].change_check_seconds)
+        check = newsplus.plugin_settings["content"].change_check_seconds
+        cache = newsplus.state[name] = ContentCache(check, MAX_CURSOR_PAGES if cursor_pages else MAX_ENTRIES)
     return cache
 
 
@@ -107,4 +113,5 @@ async def changes(newsplus: Newsplus) -> AsyncIterator[None]:
     async with db.transaction():
         yield
         await bump_version()
-    content_cache(newsplus).forget(current_district().id)
+    for cache in (content_cache(newsplus), content_cache(newsplus, cursor_pages=True)):
+        cache.forget(current_district().id)

@@ -258,7 +258,7 @@ async def feed(newsplus: Newsplus, *, channel: str = "", cursor: str | None = No
 
     if cursor is None:
         return await content_cache(newsplus).get(("feed", node.id if node else 0, limit), build)
-    return (await build())[0]
+    return await content_cache(newsplus, cursor_pages=True).get(("feed", node.id if node else 0, limit, cursor), build)
 
 
 async def my_feed(newsplus: Newsplus, user: CurrentUser, *, cursor: str | None = None, limit: int = 20) -> Feed:

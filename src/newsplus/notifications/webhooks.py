@@ -18,7 +18,6 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import msgspec
 
 from newsplus.clock import now
@@ -28,11 +27,13 @@ from newsplus.events.outbox import Event, event_name
 from newsplus.notifications.tables import Webhook
 
 if TYPE_CHECKING:
+    import httpx
+
     from newsplus.runtime import Newsplus
 
 __all__ = ["create_webhook", "deliver_webhook", "list_webhooks", "remove_webhook", "sign", "subscribed_webhooks"]
 
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT = 10.0  # seconds, for connecting and for each read
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -114,6 +115,8 @@ async def post_signed(
     newsplus: Newsplus, url: str, secret: str, payload: Any, headers: dict[str, str] | None = None
 ) -> httpx.Response:
     """POST JSON signed with the secret to a public address (or an allowed private network); raise unless 2xx."""
+    import httpx  # here, not at the top: it is slow to import and only deliveries need it
+
     await _check_destination(url, newsplus.plugin_settings["notifications"].webhook_private_networks)
     body = msgspec.json.encode(payload)
     sent = {

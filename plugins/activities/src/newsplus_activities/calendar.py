@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from icalendar import Calendar, Event
-
 from newsplus import now
 
 
 def ics(activities: list[dict[str, Any]], base_url: str, name: str) -> bytes:
     """A calendar of activities (a festival's sessions as their own events)."""
+    from icalendar import Calendar, Event  # here: slow to import, and only calendar downloads need it
+
     calendar = Calendar()
     calendar.add("prodid", "-//newsplus//activities//ZH")
     calendar.add("version", "2.0")
