@@ -15,7 +15,7 @@ import msgspec
 from bench.data import DataSet, write_config
 from bench.load import drive
 from bench.reference import payload_key
-from bench.serve import Server, newsplus_server, reference_server
+from bench.serve import Server, newsplus_server, reference_server, start_up_seconds
 
 INTAKE = msgspec.json.encode(
     {
@@ -102,19 +102,20 @@ def feed_goals(run: Run, data: DataSet, engine: str) -> list[Row]:
         with reference_server(payloads, run.workers, run.logs / f"reference-{engine}.log") as reference:
             rows += compare(run, server, reference, first, f"P1 feed page 1, {data.articles:,} articles, {engine}")
             rows += compare(run, server, reference, fiftieth, f"P1 feed page 50 by cursor, {engine}")
-        if engine == "SQLite":
-            rows.append(
-                Row(
-                    "P6 start-up, every plugin (spawn → first answer)",
-                    f"{server.started_in:.2f} s",
-                    "",
-                    "",
-                    "< 1 s",
-                    server.started_in < 1,
-                )
+        peak = server.peak_rss_mb()
+    if engine == "SQLite":
+        start_up = start_up_seconds(data.config, run.workers, run.logs / "newsplus-start-up.log")
+        rows.append(
+            Row(
+                "P6 start-up, every plugin (spawn → first answer, median of 3)",
+                f"{start_up:.2f} s",
+                "",
+                "",
+                "< 1 s",
+                start_up < 1,
             )
-            peak = server.peak_rss_mb()
-            rows.append(Row("P6 peak RSS per worker under load", f"{peak:.0f} MB", "", "", "< 150 MB", peak < 150))
+        )
+        rows.append(Row("P6 peak RSS per worker under load", f"{peak:.0f} MB", "", "", "< 150 MB", peak < 150))
     return rows
 
 

@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -99,6 +100,15 @@ def newsplus_server(config: Path, workers: int, log: Path) -> Iterator[Server]:
     command += ["--port", str(port), "--workers", str(workers)]
     with _process(command, f"http://127.0.0.1:{port}", "/healthz", log, dict(os.environ)) as server:
         yield server
+
+
+def start_up_seconds(config: Path, workers: int, log: Path, times: int = 3) -> float:
+    """The median time from spawning `newsplus serve` to its first answer, over a few starts."""
+    seconds = []
+    for _ in range(times):
+        with newsplus_server(config, workers, log) as server:
+            seconds.append(server.started_in)
+    return statistics.median(seconds)
 
 
 @contextlib.contextmanager

@@ -1081,6 +1081,38 @@ async def test_a_publish_on_one_worker_reaches_another_within_the_check_interval
         assert (await second.get(f"/api/v1/articles/{later}")).status_code == 404
 
 
+async def test_readers_arriving_together_share_one_build(newsplus_database_url) -> None:
+    """Twenty readers asking for a page nobody has cached yet cost one build, not twenty; a failure reaches
+    each of them, and a reader whose build was abandoned (the client went away) builds it for the others."""
+    async with running(make_app(database_url=newsplus_database_url)) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            cache = content_cache(newsplus)
+            builds = []
+
+            async def build() -> tuple[list[str], None]:
+                builds.append(1)
+                await asyncio.sleep(0.05)
+                return ["头条"], None
+
+            pages = await asyncio.gather(*(cache.get("front", build) for _ in range(20)))
+            assert pages == [["头条"]] * 20 and len(builds) == 1
+
+            async def broken() -> tuple[list[str], None]:
+                await asyncio.sleep(0.01)
+                raise ConnectionError("database unreachable")
+
+            failures = await asyncio.gather(*(cache.get("broken", broken) for _ in range(5)), return_exceptions=True)
+            assert all(isinstance(f, ConnectionError) for f in failures)
+
+            builds.clear()
+            first = asyncio.create_task(cache.get("abandoned", build))
+            await asyncio.sleep(0.01)
+            second = asyncio.create_task(cache.get("abandoned", build))
+            await asyncio.sleep(0.01)
+            first.cancel()
+            assert await second == ["头条"] and len(builds) == 2
+
+
 def test_reader_actions_do_not_empty_every_workers_cache(newsplus_app) -> None:
     from newsplus.content.tables import ContentVersion
 

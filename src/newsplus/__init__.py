@@ -3,6 +3,10 @@
 This module is the public facade plugins import; everything else is internal and may change.
 """
 
+# First, so that piccolo's app registry finds black deferred (see newsplus.deferred).
+import newsplus.deferred  # noqa: F401
+
+# isort: split
 from newsplus.app import create_app
 from newsplus.clock import frozen_clock, now
 from newsplus.content.articles import create_article

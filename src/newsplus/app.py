@@ -76,6 +76,23 @@ def _check_access(app: Litestar, newsplus: Newsplus) -> None:
                     raise SettingsError(f"route {route.path} requires unknown permission {access.permission!r}")
 
 
+class _App(Litestar):
+    """litestar without the pydantic and attrs plugins it adds whenever those libraries are installed.
+
+    newsplus speaks msgspec; pydantic is only here because piccolo depends on it, and importing litestar's
+    pydantic plugin (all of pydantic) was a third of building the app. A plugin whose routes take pydantic
+    models adds ``litestar.plugins.pydantic.PydanticPlugin()`` to ``app_config.plugins`` in ``configure_app``.
+    """
+
+    @staticmethod
+    def _get_default_plugins(plugins: list[Any]) -> list[Any]:
+        from litestar.plugins.core import MsgspecDIPlugin
+
+        if not any(isinstance(plugin, MsgspecDIPlugin) for plugin in plugins):
+            plugins.append(MsgspecDIPlugin())
+        return plugins
+
+
 def create_app(
     settings: Settings | None = None, *, plugins: Sequence[Any] | None = None, newsplus: Newsplus | None = None
 ) -> Litestar:
@@ -125,7 +142,7 @@ def create_app(
         debug=site.debug,
     )
     newsplus.hook.configure_app(app_config=config, newsplus=newsplus)
-    app = Litestar.from_config(config)
+    app = _App.from_config(config)
     _check_access(app, newsplus)
     return app
 

@@ -9,6 +9,7 @@ time-driven changes show on time without anyone writing.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,6 +40,7 @@ class ContentCache:
         self.max_entries = max_entries
         self._versions: dict[int, tuple[int, float]] = {}
         self._entries: OrderedDict[tuple[int, Any], tuple[int, datetime | None, float, Any]] = OrderedDict()
+        self._building: dict[Any, asyncio.Future] = {}
         self.hits = 0
         self.misses = 0
 
@@ -48,10 +50,47 @@ class ContentCache:
         moment = time.monotonic()
         if known is not None and moment - known[1] < self.check_seconds:
             return known[0]
-        row = await ContentVersion.select(ContentVersion.version).first()
-        version = row["version"] if row else 0
-        self._versions[district_id] = (version, moment)
-        return version
+
+        async def ask() -> int:
+            row = await ContentVersion.select(ContentVersion.version).first()
+            version = row["version"] if row else 0
+            self._versions[district_id] = (version, moment)
+            return version
+
+        return await self._once(("version", district_id), ask)
+
+    async def _once(self, slot: Any, work: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``work()`` once for all the requests that want the same slot at the same moment.
+
+        Under load, every request arriving while an entry is being built (or the version asked) would
+        otherwise do the same work again, queueing on the database and stretching the slowest answers.
+        """
+        loop = asyncio.get_running_loop()
+        pending = self._building.get(slot)
+        if pending is not None and pending.get_loop() is loop:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this request itself was cancelled
+                # the request doing the work went away: do it here instead
+        future = loop.create_future()
+        self._building[slot] = future
+        try:
+            result = await work()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # the waiters, if any, raise it; nobody else needs to see it
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            if self._building.get(slot) is future:
+                del self._building[slot]
 
     async def get(self, key: Any, build: Callable[[], Awaitable[tuple[Any, datetime | None]]]) -> Any:
         """The cached value for ``key`` in this district, or ``build()``'s (value, valid_until), stored."""
@@ -70,7 +109,7 @@ class ContentCache:
             self.hits += 1
             return entry[3]
         self.misses += 1
-        value, valid_until = await build()
+        value, valid_until = await self._once((*slot, version), build)  # shared only within one version
         if value is None:  # a miss is not kept: unknown ids must not push real entries out
             return None
         self._entries[slot] = (version, valid_until, moment, value)
