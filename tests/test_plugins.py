@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import types
 
+import pydantic
 import pytest
+from litestar import post
+from litestar.params import JSONBody
 from litestar.testing import TestClient
 
+from newsplus import anyone, hookimpl
 from newsplus.plugins import PluginError, make_plugin_manager
 from newsplus.runtime import Newsplus
 from newsplus.settings import SettingsError, settings_from_dict
@@ -187,3 +193,34 @@ def test_register_notification_channels_retires_the_development_sms_channel() ->
     assert refused.status_code == 503
     assert refused.json()["detail"] == "The sms service is unavailable; please try again later"
     assert [c.name for c in make_app([]).state.newsplus.channels] == ["sms_log"]
+
+
+class PydanticNote(pydantic.BaseModel):
+    text: str
+
+
+@post("/api/v1/pydantic-notes/notes", guards=[anyone])
+async def add_pydantic_note(data: JSONBody[PydanticNote]) -> PydanticNote:
+    """Echo the note."""
+    return data
+
+
+def test_a_plugin_may_take_pydantic_models() -> None:
+    plugin = module("pydantic_notes", register_routes=hookimpl(lambda: [add_pydantic_note]))
+    with TestClient(make_app([plugin])) as client:
+        assert client.post("/api/v1/pydantic-notes/notes", json={"text": "记一笔"}).json() == {"text": "记一笔"}
+        refused = client.post("/api/v1/pydantic-notes/notes", json={"words": 1})
+        assert refused.status_code == 400 and refused.json()["extra"][0]["key"] == "text"
+
+
+def test_building_an_app_does_not_load_pydantic_unless_a_plugin_uses_it() -> None:
+    """Loading litestar's pydantic support was a third of building the app; newsplus itself never needs it."""
+    code = (
+        "import sys\n"
+        "from newsplus.testing import make_app\n"
+        "make_app(['wenzheng', 'services', 'activities', 'govinfo'])\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,15 +78,17 @@ def _check_access(app: Litestar, newsplus: Newsplus) -> None:
 
 
 class _App(Litestar):
-    """litestar without the pydantic and attrs plugins it adds whenever those libraries are installed.
+    """litestar, loading its pydantic and attrs support only when a plugin uses pydantic.
 
-    newsplus speaks msgspec; pydantic is only here because piccolo depends on it, and importing litestar's
+    newsplus speaks msgspec; pydantic is installed because piccolo depends on it, and importing litestar's
     pydantic plugin (all of pydantic) was a third of building the app. A plugin whose routes take pydantic
-    models adds ``litestar.plugins.pydantic.PydanticPlugin()`` to ``app_config.plugins`` in ``configure_app``.
+    models has imported pydantic by the time the app is built, and then gets litestar's defaults.
     """
 
     @staticmethod
     def _get_default_plugins(plugins: list[Any]) -> list[Any]:
+        if "pydantic" in sys.modules:
+            return Litestar._get_default_plugins(plugins)
         from litestar.plugins.core import MsgspecDIPlugin
 
         if not any(isinstance(plugin, MsgspecDIPlugin) for plugin in plugins):
