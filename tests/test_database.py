@@ -270,6 +270,35 @@ async def test_a_failed_transaction_does_not_hold_up_the_next(newsplus_database_
     assert await fetch(newsplus_database_url, "SELECT name FROM users_department") == [("区卫健委",)]
 
 
+async def test_a_transaction_that_cannot_begin_fails_and_frees_the_writers_turn(tmp_path: Path) -> None:
+    """Another process holding SQLite's write lock past the timeout: the transaction fails with SQLite's
+    error, nothing is left half-open, and the next transaction of this worker goes ahead."""
+    from piccolo.engine.sqlite import TransactionType
+    from piccolo.querystring import QueryString
+
+    from newsplus.sqlite_pool import PooledSQLiteEngine
+
+    path = tmp_path / "busy.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as setup:
+        setup.execute("CREATE TABLE t (x INTEGER)")
+        setup.commit()
+    engine = PooledSQLiteEngine(str(path), timeout=0.05)
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with engine.transaction(TransactionType.immediate):
+                await engine.run_querystring(QueryString("INSERT INTO t VALUES (1)"))
+    finally:
+        other_process.execute("ROLLBACK")
+        other_process.close()
+    async with asyncio.timeout(5), engine.transaction(TransactionType.immediate):
+        await engine.run_querystring(QueryString("INSERT INTO t VALUES (2)"))
+    engine.close_lanes()
+    with contextlib.closing(sqlite3.connect(path)) as check:
+        assert check.execute("SELECT x FROM t").fetchall() == [(2,)]
+
+
 def test_migration_ids_read_from_the_files_are_the_ones_piccolo_imports(tmp_path: Path) -> None:
     """Starting a server reads the ids without importing the migrations; they must be the very same."""
     settings = settings_from_dict(

@@ -135,6 +135,31 @@ def test_failed_deliveries_are_visible_and_retryable_in_the_desk(newsplus_app) -
         assert client.get("/api/v1/events/deliveries", headers=bearer(editor)).status_code == 403
 
 
+async def test_a_worker_asks_who_subscribes_at_most_once_a_second(newsplus_app, monkeypatch) -> None:
+    """Publishing runs inside the publisher's transaction, so the subscribers (webhooks) are not asked on
+    every event: a new subscriber on another worker is reached within a second, on this worker at once."""
+    from newsplus.events import dispatcher as dispatching
+
+    async with running(newsplus_app([notes])) as newsplus:
+        asked = []
+
+        async def probes(name: str) -> list[str]:
+            asked.append(name)
+            return [f"probe:{len(asked)}"]
+
+        newsplus.dispatcher.add_target_kind("probe", lambda *_: asyncio.sleep(0), probes)
+        with district_scope(newsplus.districts.primary):
+            first = await newsplus.dispatcher.targets_for("notes.note_written")
+            assert await newsplus.dispatcher.targets_for("notes.note_written") == first
+            assert first[-1] == "probe:1" and len(asked) == 1
+
+            newsplus.dispatcher.forget_targets()  # a webhook was added here
+            assert (await newsplus.dispatcher.targets_for("notes.note_written"))[-1] == "probe:2"
+
+            monkeypatch.setattr(dispatching, "TARGETS_SECONDS", 0.0)  # time enough has passed
+            assert (await newsplus.dispatcher.targets_for("notes.note_written"))[-1] == "probe:3"
+
+
 async def test_publishing_an_unregistered_event_is_refused(newsplus_app) -> None:
     class Stray(Event, frozen=True, tag="notes.stray_happened"):
         pass

@@ -92,7 +92,12 @@ class _Statement:
 
 
 class _BorrowedConnection:
-    """A lane lent to one transaction; closing it hands the lane back (rolling back anything left open)."""
+    """A lane lent to one transaction; closing it hands the lane back (rolling back anything left open).
+
+    Every trip to the lane's thread waits for the event loop to come round again, and a writing transaction
+    holds the writers' turn all along, so trips are saved: ``BEGIN`` travels with the first statement, and a
+    transaction that ended with ``COMMIT`` or ``ROLLBACK`` needs no further look at the connection.
+    """
 
     row_factory: Any = None  # piccolo sets it; a lane's rows are dicts already
 
@@ -100,17 +105,32 @@ class _BorrowedConnection:
         self._engine = engine
         self._lane = lane
         self._turn = turn
+        self._begin: str | None = None
+        self._ended = False
 
     def execute(self, query: str, args: Any = None) -> _Statement:
         """Run one statement on the lane."""
         if query == FOREIGN_KEYS:
             return _Statement(_done())
-        return _Statement(self._lane.call(lambda c: _statement(c, query, args or [])))
+        if query.startswith("BEGIN"):
+            self._begin = query
+            return _Statement(_done())
+        begin, self._begin = self._begin, None
+        return _Statement(self._run(begin, query, args or []))
+
+    async def _run(self, begin: str | None, query: str, args: Any) -> _Rows:
+        ending = query in ("COMMIT", "ROLLBACK")
+        if begin is not None and ending:  # nothing ran: nothing to end
+            self._ended = True
+            return _Rows([], None)
+        rows = await self._lane.call(lambda c: _statement(c, query, args, begin))
+        self._ended = ending
+        return rows
 
     async def close(self) -> None:
         """Give the lane back to the engine, and the writers' turn to the next one."""
         try:
-            await self._engine._give_back(self._lane, after_transaction=True)
+            await self._engine._give_back(self._lane, maybe_open=not self._ended)
         finally:
             if self._turn is not None:
                 self._turn.release()
@@ -121,7 +141,11 @@ async def _done() -> _Rows:
     return _Rows([], None)
 
 
-def _statement(connection: sqlite3.Connection, query: str, args: Any) -> _Rows:
+def _statement(connection: sqlite3.Connection, query: str, args: Any, begin: str | None = None) -> _Rows:
+    if begin is not None:
+        connection.execute(begin)
+    elif query == "ROLLBACK" and not connection.in_transaction:  # BEGIN itself failed: nothing to undo
+        return _Rows([], None)
     cursor = connection.execute(query, args)
     try:
         return _Rows(cursor.fetchall(), cursor.lastrowid)
@@ -193,10 +217,10 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def _borrow(self) -> _Lane:
         return self._idle.pop() if self._idle else _Lane(self._connect)
 
-    async def _give_back(self, lane: _Lane, after_transaction: bool = False) -> None:
+    async def _give_back(self, lane: _Lane, maybe_open: bool = False) -> None:
         # A transaction that failed while committing or rolling back must not leave its lane inside one.
-        if after_transaction and await lane.call(lambda c: c.in_transaction):
-            await lane.call(lambda c: c.execute("ROLLBACK"))
+        if maybe_open:
+            await lane.call(lambda c: c.in_transaction and c.execute("ROLLBACK"))
         if len(self._idle) < KEEP_IDLE:
             self._idle.append(lane)
         else:

@@ -12,6 +12,7 @@ import asyncio
 import fnmatch
 import logging
 import os
+import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsplus.clock import now
-from newsplus.districts.scope import CurrentDistrict, all_districts, district_scope
+from newsplus.districts.scope import CurrentDistrict, all_districts, current_district_id, district_scope
 from newsplus.events.background import Background
 from newsplus.events.outbox import Event, decode_event
 from newsplus.events.tables import Delivery
@@ -33,6 +34,7 @@ __all__ = ["Dispatcher", "TargetKind"]
 logger = logging.getLogger("newsplus.events")
 
 BATCH = 10  # deliveries claimed at once
+TARGETS_SECONDS = 1.0  # how long a worker keeps the list of who receives an event
 
 TargetKind = Callable[[str, Event, "Newsplus"], Awaitable[Any]]
 """Delivers an event to one target of a kind; ``(target_id, event, newsplus)``; raises to retry."""
@@ -53,6 +55,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._background = Background()
         self._handlers = {impl.plugin_name: impl for impl in newsplus.pm.hook.handle_event.get_hookimpls()}
+        self._targets: dict[tuple[int | None, str], tuple[float, list[str]]] = {}
 
     # -- targets -----------------------------------------------------------------------------------------
 
@@ -65,7 +68,16 @@ class Dispatcher:
             self.subscribers.append(subscribed)
 
     async def targets_for(self, name: str) -> list[str]:
-        """Who receives a newly published event: every handle_event plugin, then subscribed targets."""
+        """Who receives a newly published event: every handle_event plugin, then subscribed targets.
+
+        The answer is kept for ``TARGETS_SECONDS`` per district and event: publishing happens inside the
+        publisher's transaction, and on SQLite every other writer of the worker waits while that is open.
+        A webhook added on another worker receives events from at most that long later.
+        """
+        key = (current_district_id(), name)
+        kept = self._targets.get(key)
+        if kept is not None and time.monotonic() - kept[0] < TARGETS_SECONDS:
+            return list(kept[1])
         targets = [
             f"plugin:{plugin}"
             for plugin, impl in self._handlers.items()
@@ -73,7 +85,12 @@ class Dispatcher:
         ]
         for subscribed in self.subscribers:
             targets += await subscribed(name)
-        return targets
+        self._targets[key] = (time.monotonic(), targets)
+        return list(targets)
+
+    def forget_targets(self) -> None:
+        """Ask the subscribers again on the next publish (after a webhook was added or removed here)."""
+        self._targets.clear()
 
     async def _to_plugin(self, plugin: str, event: Event, newsplus: Newsplus) -> None:
         impl = self._handlers.get(plugin)

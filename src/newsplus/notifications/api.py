@@ -190,15 +190,18 @@ async def list_hooks() -> list[dict[str, Any]]:
 
 
 @post("/notifications/webhooks", guards=[WEBHOOKS], status_code=201)
-async def add_hook(data: JSONBody[WebhookIn]) -> dict[str, Any]:
+async def add_hook(newsplus: NewsplusDep, data: JSONBody[WebhookIn]) -> dict[str, Any]:
     """Register a webhook; the answer carries its secret, shown this once."""
-    return await webhooks.create_webhook(data.url, data.events, data.description)
+    created = await webhooks.create_webhook(data.url, data.events, data.description)
+    newsplus.dispatcher.forget_targets()
+    return created
 
 
 @delete("/notifications/webhooks/{webhook_id:int}", guards=[WEBHOOKS], status_code=HTTP_204_NO_CONTENT)
-async def remove_hook(webhook_id: FromPath[int]) -> None:
+async def remove_hook(newsplus: NewsplusDep, webhook_id: FromPath[int]) -> None:
     """Stop sending to a webhook."""
     await webhooks.remove_webhook(webhook_id)
+    newsplus.dispatcher.forget_targets()
 
 
 @get("/notifications/send-log", guards=[requires("events.monitor")])

@@ -94,30 +94,31 @@ async def submit(
     hits = watch_hits(newsplus, f"{title} {body}")
 
     async def write(number: str) -> Inquiry:
+        # Made before the transaction: while it is open, every other writer of this worker waits.
+        row = Inquiry(
+            number=number,
+            token=secrets.token_urlsafe(16),
+            user=user.id if user else None,
+            source=source,
+            kind=data.kind,
+            category=category.code,
+            title=title,
+            body=body,
+            extra=msgspec.json.encode(extra).decode(),
+            street=data.street,
+            community=data.community,
+            address=data.address.strip()[:300],
+            lat=data.lat,
+            lng=data.lng,
+            public=data.public,
+            contact_name=data.contact_name.strip()[:100] or (user.display_name if user else ""),
+            contact_phone=phone,
+            response_due_at=calendar(newsplus).deadline(moment, category.response_days),
+            flagged=",".join(hits)[:200],
+            created_at=moment,
+            updated_at=moment,
+        )
         async with transaction():
-            row = Inquiry(
-                number=number,
-                token=secrets.token_urlsafe(16),
-                user=user.id if user else None,
-                source=source,
-                kind=data.kind,
-                category=category.code,
-                title=title,
-                body=body,
-                extra=msgspec.json.encode(extra).decode(),
-                street=data.street,
-                community=data.community,
-                address=data.address.strip()[:300],
-                lat=data.lat,
-                lng=data.lng,
-                public=data.public,
-                contact_name=data.contact_name.strip()[:100] or (user.display_name if user else ""),
-                contact_phone=phone,
-                response_due_at=calendar(newsplus).deadline(moment, category.response_days),
-                flagged=",".join(hits)[:200],
-                created_at=moment,
-                updated_at=moment,
-            )
             await row.save()
             await Step(
                 inquiry=row.id,
