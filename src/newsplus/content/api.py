@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Router, delete, get, post
+from litestar import Request, Response, Router, delete, get, post
+from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -24,9 +25,11 @@ async def read_feed(
     channel: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[int] = 20,
-) -> Feed:
+) -> Response[Feed]:
     """The home feed or a channel's: pins first on the first page, then newest first; ``next`` pages on."""
-    return await feed.feed(newsplus, channel=channel, cursor=cursor, limit=limit)
+    return Response(
+        await feed.feed_json(newsplus, channel=channel, cursor=cursor, limit=limit), media_type=MediaType.JSON
+    )
 
 
 @get("/me/feed", guards=[signed_in])

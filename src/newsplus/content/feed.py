@@ -261,6 +261,17 @@ async def feed(newsplus: Newsplus, *, channel: str = "", cursor: str | None = No
     return await content_cache(newsplus, cursor_pages=True).get(("feed", node.id if node else 0, limit, cursor), build)
 
 
+async def feed_json(newsplus: Newsplus, *, channel: str = "", cursor: str | None = None, limit: int = 20) -> bytes:
+    """``feed()`` as the JSON sent to every reader, encoded once per cached page rather than per request."""
+
+    async def build() -> tuple[bytes, datetime | None]:
+        page = await feed(newsplus, channel=channel, cursor=cursor, limit=limit)
+        return msgspec.json.encode(page), await next_change(newsplus)
+
+    cache = content_cache(newsplus, cursor_pages=cursor is not None)
+    return await cache.get(("feed.json", channel, limit, cursor), build)
+
+
 async def my_feed(newsplus: Newsplus, user: CurrentUser, *, cursor: str | None = None, limit: int = 20) -> Feed:
     """A resident's own feed: the channels they follow and news of their street."""
     limit = _limit(limit)
