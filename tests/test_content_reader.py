@@ -188,7 +188,9 @@ def test_a_later_page_is_served_from_the_cache_until_content_changes(newsplus_ap
         articles = [desk.article(f"新闻{n}") for n in range(4)]
         cursor = get_feed(client, limit=2)["next"]
         cache = content_cache(client.app.state.newsplus, cursor_pages=True)
+        misses = cache.misses
         page = get_feed(client, limit=2, cursor=cursor)
+        assert cache.misses == misses + 1  # kept once, as the bytes sent, not also as the page they encode
         assert ids(page["items"]) == [articles[1], articles[0]]
         hits = cache.hits
         assert get_feed(client, limit=2, cursor=cursor) == page

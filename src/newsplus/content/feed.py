@@ -27,6 +27,8 @@ from newsplus.content.tables import Article, Pin, Topic, TopicItem
 from newsplus.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from newsplus.runtime import Newsplus
     from newsplus.users.access import CurrentUser
 
@@ -239,8 +241,10 @@ def _as_time(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def feed(newsplus: Newsplus, *, channel: str = "", cursor: str | None = None, limit: int = 20) -> Feed:
-    """The home feed, or a channel's (with its sub-channels): pins first on page one, then newest first."""
+async def _feed_page(
+    newsplus: Newsplus, channel: str, cursor: str | None, limit: int
+) -> tuple[tuple[Any, ...], Callable[[], Awaitable[tuple[Feed, datetime | None]]]]:
+    """A feed page's cache key and the function that builds it (with the time it next changes)."""
     limit = _limit(limit)
     node = await channel_by_slug(newsplus, channel) if channel else None
 
@@ -256,20 +260,25 @@ async def feed(newsplus: Newsplus, *, channel: str = "", cursor: str | None = No
             page.pinned = pinned
         return page, await next_change(newsplus)
 
-    if cursor is None:
-        return await content_cache(newsplus).get(("feed", node.id if node else 0, limit), build)
-    return await content_cache(newsplus, cursor_pages=True).get(("feed", node.id if node else 0, limit, cursor), build)
+    return ("feed", node.id if node else 0, limit, cursor), build
+
+
+async def feed(newsplus: Newsplus, *, channel: str = "", cursor: str | None = None, limit: int = 20) -> Feed:
+    """The home feed, or a channel's (with its sub-channels): pins first on page one, then newest first."""
+    key, build = await _feed_page(newsplus, channel, cursor, limit)
+    return await content_cache(newsplus, cursor_pages=cursor is not None).get(key, build)
 
 
 async def feed_json(newsplus: Newsplus, *, channel: str = "", cursor: str | None = None, limit: int = 20) -> bytes:
     """``feed()`` as the JSON sent to every reader, encoded once per cached page rather than per request."""
+    key, build = await _feed_page(newsplus, channel, cursor, limit)
 
-    async def build() -> tuple[bytes, datetime | None]:
-        page = await feed(newsplus, channel=channel, cursor=cursor, limit=limit)
+    async def encode() -> tuple[bytes, datetime | None]:
+        # Page one's object is shared with the HTML pages; a later page is kept only as these bytes.
+        page = await content_cache(newsplus).get(key, build) if cursor is None else (await build())[0]
         return msgspec.json.encode(page), await next_change(newsplus)
 
-    cache = content_cache(newsplus, cursor_pages=cursor is not None)
-    return await cache.get(("feed.json", channel, limit, cursor), build)
+    return await content_cache(newsplus, cursor_pages=cursor is not None).get(("feed.json", *key), encode)
 
 
 async def my_feed(newsplus: Newsplus, user: CurrentUser, *, cursor: str | None = None, limit: int = 20) -> Feed:
