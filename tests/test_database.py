@@ -270,6 +270,39 @@ async def test_a_failed_transaction_does_not_hold_up_the_next(newsplus_database_
     assert await fetch(newsplus_database_url, "SELECT name FROM users_department") == [("区卫健委",)]
 
 
+async def test_a_writing_statement_outside_a_transaction_waits_for_the_writers_turn(tmp_path: Path) -> None:
+    """A single UPDATE (as the event dispatcher sends) while a long transaction writes: it waits its turn and
+    lands after the commit, instead of meeting SQLite's lock and failing once the busy timeout runs out."""
+    from piccolo.engine.sqlite import TransactionType
+    from piccolo.querystring import QueryString
+
+    from newsplus.sqlite_pool import PooledSQLiteEngine
+
+    path = tmp_path / "turn.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as setup:
+        setup.execute("CREATE TABLE t (x INTEGER)")
+        setup.commit()
+    engine = PooledSQLiteEngine(str(path), timeout=0.05)
+    order: list[str] = []
+
+    async def long_writer() -> None:
+        async with engine.transaction(TransactionType.immediate):
+            await engine.run_querystring(QueryString("INSERT INTO t VALUES (1)"))
+            await asyncio.sleep(0.3)  # six times the busy timeout
+        order.append("committed")
+
+    async def single_update() -> None:
+        await asyncio.sleep(0.05)  # the transaction has begun
+        await engine.run_querystring(QueryString("UPDATE t SET x = x + 10"))
+        order.append("updated")
+
+    async with asyncio.timeout(10):
+        await asyncio.gather(long_writer(), single_update())
+        assert await engine.run_querystring(QueryString("SELECT x FROM t")) == [{"x": 11}]
+    engine.close_lanes()
+    assert order == ["committed", "updated"]
+
+
 async def test_a_transaction_that_cannot_begin_fails_and_frees_the_writers_turn(tmp_path: Path) -> None:
     """Another process holding SQLite's write lock past the timeout: the transaction fails with SQLite's
     error, nothing is left half-open, and the next transaction of this worker goes ahead."""

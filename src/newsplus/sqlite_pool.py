@@ -7,7 +7,8 @@ in a *lane*, a thread of its own that keeps it open.
 - A transaction borrows a lane of its own for its whole length, opened when none is idle, and up to
   ``KEEP_IDLE`` are kept.
 - Writing transactions (``BEGIN IMMEDIATE``, as ``newsplus.transaction()`` opens) take turns on an asyncio lock
-  before they begin. SQLite lets one writer in at a time anyway; without the lock the others would wait in its
+  before they begin, and so does a single writing statement outside a transaction (the event dispatcher's
+  claims, say). SQLite lets one writer in at a time anyway; without the lock the others would wait in its
   busy handler, which polls by sleeping 1, 2, 5, … 100 ms, so under load most of an intake's time was sleep.
   Workers in other processes still meet at SQLite's lock.
 """
@@ -15,6 +16,7 @@ in a *lane*, a thread of its own that keeps it open.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +30,7 @@ QUERY_LANES = 4
 KEEP_IDLE = 16
 # piccolo sends this before every query in a transaction; a lane's connection set it once when it opened.
 FOREIGN_KEYS = "PRAGMA foreign_keys = 1"
+READING = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|VALUES)\b", re.IGNORECASE)
 
 
 class _Lane:
@@ -238,12 +241,19 @@ class PooledSQLiteEngine(SQLiteEngine):
     ) -> Any:
         if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING before 3.35
             return await super()._run_in_new_connection(query, args, query_type, table)
-        async with self._turn():
-            lane = self._query_lanes.pop() if self._query_lanes else _Lane(self._connect)
-            try:
-                return (await lane.call(lambda c: _statement(c, query, args or []))).rows
-            finally:
-                self._query_lanes.append(lane)
+        writer = None if READING.match(query) else self._writers()
+        if writer is not None:
+            await writer.acquire()
+        try:
+            async with self._turn():
+                lane = self._query_lanes.pop() if self._query_lanes else _Lane(self._connect)
+                try:
+                    return (await lane.call(lambda c: _statement(c, query, args or []))).rows
+                finally:
+                    self._query_lanes.append(lane)
+        finally:
+            if writer is not None:
+                writer.release()
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
