@@ -9,7 +9,7 @@ inside ``all_districts()`` — the explicit, province-wide exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -19,8 +19,10 @@ from piccolo.columns import ForeignKey, OnDelete, OnUpdate
 from piccolo.query.methods.delete import Delete, DeletionError
 from piccolo.query.methods.insert import Insert
 from piccolo.query.methods.update import Update
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from newsplus.compiled_insert import compiled_insert
 from newsplus.districts.tables import District
 
 __all__ = [
@@ -190,6 +192,18 @@ class _ScopedUpdate(Update):
 
 class _ScopedInsert(Insert):
     """An Insert that checks, when it runs, that each row and what it points at belong to this district."""
+
+    @property
+    def default_querystrings(self) -> Sequence[QueryString]:
+        """The statement, its SQL made once per table and shape where the rows allow (``compiled_insert``)."""
+        rows = self.add_delegate._add
+        returning = self.returning_delegate._returning
+        old_sqlite = self.engine_type == "sqlite" and self.table._meta.db.get_version_sync() < 3.35
+        if rows and not self.on_conflict_delegate._on_conflict.on_conflict_items and not old_sqlite:
+            query = compiled_insert(self.table, rows, self.engine_type, returning.querystring if returning else None)
+            if query is not None:
+                return [query]
+        return super().default_querystrings
 
     async def run(self, node: str | None = None, in_pool: bool = True) -> Any:
         """Check the rows, then insert them."""

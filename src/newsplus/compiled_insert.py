@@ -1,0 +1,82 @@
+"""INSERT statements whose SQL is written once per table and shape, not again for every row.
+
+piccolo composes an insert from nested query strings and re-parses their templates every time it runs; for a
+table of twenty columns that took longer than the database took to store the row, on every write of every
+request. Here the SQL text for (table, engine, number of rows, RETURNING) is made once and kept, and a row
+only contributes its values. Rows that carry SQL of their own (a value that is a query string, a primary key
+given outright) take piccolo's way, which handles every case.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from piccolo.columns.column_types import DEFAULT, JSON, JSONB, NULL
+from piccolo.querystring import QueryString
+from piccolo.table import Table
+from piccolo.utils.sql_values import convert_to_sql_value
+
+__all__ = ["compiled_insert"]
+
+# Values the drivers take as they are; anything else goes through piccolo's conversion (enums, JSON, rows).
+PLAIN = frozenset({str, int, float, bool, type(None), datetime, date, Decimal, UUID, bytes})
+
+_texts: dict[tuple[Any, ...], str] = {}
+_fields: dict[type[Table], tuple[tuple[str, Any, bool], ...]] = {}
+
+
+def _columns(table: type[Table]) -> tuple[tuple[str, Any, bool], ...]:
+    """(attribute name, column, always converted) of every column but the primary key, which the database
+    numbers; a JSON column's value is always converted (piccolo encodes a number or true as JSON there)."""
+    fields = _fields.get(table)
+    if fields is None:
+        primary = table._meta.primary_key._meta.name
+        fields = _fields[table] = tuple(
+            (c._meta.name, c, isinstance(c, (JSON, JSONB))) for c in table._meta.columns if c._meta.name != primary
+        )
+    return fields
+
+
+def _text(table: type[Table], engine_type: str, rows: int, returning: QueryString | None) -> str:
+    """The SQL of an insert of ``rows`` rows, with the engine's placeholders, made once per shape."""
+    ending = returning.compile_string(engine_type=engine_type)[0] if returning is not None else ""
+    key = (table, engine_type, rows, ending)
+    text = _texts.get(key)
+    if text is None:
+        fields = _columns(table)
+        names = ",".join(f'"{column._meta.db_column_name}"' for _, column, _ in fields)
+        width = len(fields)
+        if engine_type == "sqlite":
+            groups = ["(" + ",".join("?" * width) + ")"] * rows
+        else:
+            groups = ["(" + ",".join(f"${n * width + i + 1}" for i in range(width)) + ")" for n in range(rows)]
+        text = f"INSERT INTO {table._meta.get_formatted_tablename()} ({names}) VALUES {','.join(groups)}{ending}"
+        if len(_texts) < 4096:  # a bulk insert of every size ever seen must not grow this without end
+            _texts[key] = text
+    return text
+
+
+def compiled_insert(
+    table: type[Table], rows: list[Table], engine_type: str, returning: QueryString | None
+) -> QueryString | None:
+    """The insert of ``rows`` as a ready-compiled query string, or None when a row needs piccolo's way."""
+    primary = table._meta.primary_key._meta.name
+    fields = _columns(table)
+    args: list[Any] = []
+    for row in rows:
+        key = getattr(row, primary, None)
+        if key is not DEFAULT and key is not NULL:
+            return None  # a primary key given outright, or one the database does not number
+        for name, column, always in fields:
+            value = getattr(row, name)
+            if always or type(value) not in PLAIN:
+                if isinstance(value, QueryString):
+                    return None
+                value = convert_to_sql_value(value=value, column=column)
+            args.append(value)
+    query = QueryString("", query_type="insert", table=table)
+    query._frozen_compiled_strings = (_text(table, engine_type, len(rows), returning), args)
+    return query
