@@ -40,9 +40,8 @@ def _columns(table: type[Table]) -> tuple[tuple[str, Any, bool], ...]:
     return fields
 
 
-def _text(table: type[Table], engine_type: str, rows: int, returning: QueryString | None) -> str:
+def _text(table: type[Table], engine_type: str, rows: int, ending: str) -> str:
     """The SQL of an insert of ``rows`` rows, with the engine's placeholders, made once per shape."""
-    ending = returning.compile_string(engine_type=engine_type)[0] if returning is not None else ""
     key = (table, engine_type, rows, ending)
     text = _texts.get(key)
     if text is None:
@@ -59,10 +58,9 @@ def _text(table: type[Table], engine_type: str, rows: int, returning: QueryStrin
     return text
 
 
-def compiled_insert(
-    table: type[Table], rows: list[Table], engine_type: str, returning: QueryString | None
-) -> QueryString | None:
-    """The insert of ``rows`` as a ready-compiled query string, or None when a row needs piccolo's way."""
+def compiled_insert(table: type[Table], rows: list[Table], engine_type: str, returning: str = "") -> QueryString | None:
+    """The insert of ``rows`` (then ``returning``, a RETURNING clause) as a ready-compiled query string, or None
+    when a row needs piccolo's way."""
     primary = table._meta.primary_key._meta.name
     fields = _columns(table)
     args: list[Any] = []

@@ -200,7 +200,9 @@ class _ScopedInsert(Insert):
         returning = self.returning_delegate._returning
         old_sqlite = self.engine_type == "sqlite" and self.table._meta.db.get_version_sync() < 3.35
         if rows and not self.on_conflict_delegate._on_conflict.on_conflict_items and not old_sqlite:
-            query = compiled_insert(self.table, rows, self.engine_type, returning.querystring if returning else None)
+            # piccolo's RETURNING clause names columns only: its template is its SQL.
+            ending = returning.querystring.template if returning else ""
+            query = compiled_insert(self.table, rows, self.engine_type, ending)
             if query is not None:
                 return [query]
         return super().default_querystrings

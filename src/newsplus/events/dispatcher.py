@@ -36,6 +36,18 @@ logger = logging.getLogger("newsplus.events")
 BATCH = 10  # deliveries claimed at once
 TARGETS_SECONDS = 1.0  # how long a worker keeps the list of who receives an event
 
+DUE = "status = 'pending' AND next_attempt_at <= {} AND (claimed_until IS NULL OR claimed_until < {})"
+CLAIM = (
+    "UPDATE events_delivery SET claimed_until = {}, claim_token = {}, attempts = attempts + 1 "
+    f"WHERE id IN (SELECT id FROM events_delivery WHERE {DUE} ORDER BY id LIMIT {{}}) AND {DUE} RETURNING id"
+)
+CLAIMED = (
+    'SELECT d.id, d.target, d.attempts, d.district, t.slug AS "district.slug", t.name AS "district.name", '
+    'e.name AS "event.name", e.payload AS "event.payload" FROM events_delivery d '
+    "JOIN events_event e ON e.id = d.event JOIN districts_district t ON t.id = d.district "
+    "WHERE d.id IN ({marks}) AND d.claim_token = {{}} ORDER BY d.id"
+)
+
 TargetKind = Callable[[str, Event, "Newsplus"], Awaitable[Any]]
 """Delivers an event to one target of a kind; ``(target_id, event, newsplus)``; raises to retry."""
 
@@ -103,45 +115,15 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> tuple[str, list[dict[str, Any]]]:
         moment, token = now(), uuid.uuid4().hex
-        due = (
-            (Delivery.status == "pending")
-            & (Delivery.next_attempt_at <= moment)
-            & (Delivery.claimed_until.is_null() | (Delivery.claimed_until < moment))
-        )
-        with all_districts():
-            ids = [r["id"] for r in await Delivery.select(Delivery.id).where(due).order_by(Delivery.id).limit(limit)]
-            if not ids:
-                return token, []
-            # The conditional update is the claim: a row another worker claimed first no longer matches. The
-            # attempt counts now, so a delivery that kills its worker still runs out of attempts.
-            claimed = await (
-                Delivery.update(
-                    {
-                        Delivery.claimed_until: moment + self.claim,
-                        Delivery.claim_token: token,
-                        Delivery.attempts: Delivery.attempts + 1,
-                    }
-                )
-                .where(due & Delivery.id.is_in(ids))
-                .returning(Delivery.id)
-            )
-            if not claimed:
-                return token, []
-            rows = await (
-                Delivery.select(
-                    Delivery.id,
-                    Delivery.target,
-                    Delivery.attempts,
-                    Delivery.district,
-                    Delivery.district.slug,
-                    Delivery.district.name,
-                    Delivery.event.name,
-                    Delivery.event.payload,
-                )
-                .where(Delivery.id.is_in([c["id"] for c in claimed]) & (Delivery.claim_token == token))
-                .order_by(Delivery.id)
-            )
-            return token, rows
+        # The conditional update is the claim: a row another worker claimed first no longer matches. The
+        # attempt counts now, so a delivery that kills its worker still runs out of attempts. Written as SQL
+        # because the dispatcher runs it after every event: piccolo took longer to compose it than to run it.
+        claimed = await Delivery.raw(CLAIM, moment + self.claim, token, moment, moment, limit, moment, moment)
+        if not claimed:
+            return token, []
+        ids = [c["id"] for c in claimed]
+        rows = await Delivery.raw(CLAIMED.format(marks=", ".join("{}" for _ in ids)), *ids, token)
+        return token, rows
 
     async def _finish(self, ids: list[int], token: str, values: dict[Any, Any]) -> None:
         # Only the holder of the claim may record the outcome (a lapsed claim may have been taken over).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from newsplus import db
+from newsplus.districts.scope import current_district_id
 from newsplus.errors import Conflict, InvalidInput, NotFound
 from newsplus.users.access import CurrentUser
 from newsplus.users.auth import hash_password, now
@@ -140,11 +141,22 @@ async def department_tree() -> list[dict[str, Any]]:
     return roots
 
 
+HOLDERS = (
+    'SELECT DISTINCT g."user" FROM users_grant g JOIN users_user u ON u.id = g."user" '
+    "WHERE g.role = {} AND u.is_active = {} AND g.department "
+)
+
+
 async def role_holders(role: str, department: int | None = None) -> list[int]:
     """Ids of active users holding a role district-wide (or within one department), in id order."""
-    where = (Grant.role == role) & (Grant.user.is_active == True)  # noqa: E712
-    where &= Grant.department.is_null() if department is None else (Grant.department == department)
-    return sorted({g["user"] for g in await Grant.select(Grant.user).where(where)})
+    # Written as SQL: it runs for every step of every inquiry, and piccolo's join took longer to compose than
+    # to run.
+    sql, args = HOLDERS + ("IS NULL" if department is None else "= {}"), [role, True]
+    args += [] if department is None else [department]
+    district_id = current_district_id()
+    if district_id is not None:
+        sql, args = sql + " AND g.district = {}", [*args, district_id]
+    return sorted(r["user"] for r in await Grant.raw(sql, *args))
 
 
 async def department_members(department: int) -> list[dict[str, Any]]:
