@@ -143,9 +143,31 @@ def plugins_goal(run: Run, data: DataSet) -> list[Row]:
     ]
 
 
+def _settle(server: Server, admin_token: str, limit: float = 180) -> None:
+    """Wait until the server has delivered every pending event (or ``limit`` seconds have passed)."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < limit:
+        pending = httpx.get(
+            server.base + "/api/v1/events/deliveries?status=pending", headers=_bearer(admin_token), timeout=30
+        )
+        if pending.status_code == 200 and not pending.json():
+            return
+        time.sleep(0.5)
+
+
 def intake_goals(run: Run, data: DataSet, engine: str) -> list[Row]:
     """P3: 问政 intake through the API, and the rates query by department for one month."""
     with newsplus_server(data.config, run.workers, run.logs / f"newsplus-intake-{engine}.log") as server:
+        # The report first, once events left by an earlier run are delivered: after the intake load the
+        # server is busy delivering that load's events for a while.
+        _settle(server, data.admin_token)
+        month = "2025-06" if data.inquiries >= 100_000 else "2022-11"
+        rates = server.base + f"/api/v1/wenzheng/rates?by=department&month={month}"
+        timings = []
+        for _ in range(12):
+            began = time.perf_counter()
+            httpx.get(rates, headers=_bearer(data.supervisor_token), timeout=60).raise_for_status()
+            timings.append((time.perf_counter() - began) * 1000)
         url = server.base + "/api/v1/wenzheng/inquiries"
         check = httpx.post(url, content=INTAKE, headers=_bearer(data.tokens[0]) | {"Content-Type": "application/json"})
         assert check.status_code == 201, check.text
@@ -158,13 +180,7 @@ def intake_goals(run: Run, data: DataSet, engine: str) -> list[Row]:
             tokens=data.tokens[1:],
             python=run.python_load,
         )
-        month = "2025-06" if data.inquiries >= 100_000 else "2022-11"
-        rates = server.base + f"/api/v1/wenzheng/rates?by=department&month={month}"
-        timings = []
-        for _ in range(12):
-            began = time.perf_counter()
-            httpx.get(rates, headers=_bearer(data.supervisor_token), timeout=60).raise_for_status()
-            timings.append((time.perf_counter() - began) * 1000)
+        _settle(server, data.admin_token)  # leave the data set with nothing pending for the next run
     median = statistics.median(timings[2:])
     return [
         Row(
