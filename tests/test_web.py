@@ -197,3 +197,19 @@ def test_form_numbers_are_ascii_digits_only() -> None:
     assert form_number(" 42 ") == 42
     for odd in ("", None, "²", "１２", "-3", "4.5", "12345678901", "x"):
         assert form_number(odd) is None
+
+
+def test_every_routes_guard_runs_in_the_event_loop(client: TestClient) -> None:
+    """litestar hands a plain-function guard to a thread on every request; newsplus's guards are coroutines."""
+    from litestar.routes import HTTPRoute
+    from litestar.utils.sync import AsyncCallable
+
+    guards = [
+        guard
+        for route in client.app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        for guard in handler.resolve_guards()
+    ]
+    assert len(guards) > 100
+    assert [g for g in guards if isinstance(g, AsyncCallable)] == []  # litestar's wrapper for a guard it must thread

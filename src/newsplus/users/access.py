@@ -69,7 +69,9 @@ class Access:
     def __repr__(self) -> str:
         return f"requires({self.permission!r})" if self.permission else self.level
 
-    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        """Let the request through, or refuse it with 401 or 403."""
+        # A coroutine on purpose: litestar sends a plain function guard to a thread, on every request.
         if self.level == "anyone":
             return
         user: CurrentUser | None = connection.scope.get("user")
