@@ -4,13 +4,15 @@ in a *lane*, a thread of its own that keeps it open.
 
 - A query outside a transaction takes one of ``QUERY_LANES`` lanes for one round trip, waiting its turn
   when all are busy: more threads than cores would only queue on the interpreter lock.
-- A transaction borrows a lane of its own for its whole length, opened when none is idle, and up to
+- A reading transaction borrows a lane of its own for its whole length, opened when none is idle, and up to
   ``KEEP_IDLE`` are kept.
 - Writing transactions (``BEGIN IMMEDIATE``, as ``newsplus.transaction()`` opens) take turns on an asyncio lock
   before they begin, and so does a single writing statement outside a transaction (the event dispatcher's
   claims, say). SQLite lets one writer in at a time anyway; without the lock the others would wait in its
   busy handler, which polls by sleeping 1, 2, 5, … 100 ms, so under load most of an intake's time was sleep.
   Workers in other processes still meet at SQLite's lock.
+- All writes of a worker use one lane, whose page cache stays valid between them, and inside a writing
+  transaction a short statement (see ``SHORT``) runs on the event loop's own thread rather than the lane's.
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
-__all__ = ["PooledSQLiteEngine"]
+__all__ = ["SHORT", "PooledSQLiteEngine"]
 
 QUERY_LANES = 4
 KEEP_IDLE = 16
 # piccolo sends this before every query in a transaction; a lane's connection set it once when it opened.
 FOREIGN_KEYS = "PRAGMA foreign_keys = 1"
-READING = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|VALUES)\b", re.IGNORECASE)
+# Inside a writing transaction a short statement runs on the event loop's own thread: a trip to the lane's
+# thread and back costs more than the statement (the thread waits for the interpreter lock while the loop
+# runs Python), and the writers' turn is held all the while. Anything longer goes to the lane, so a big
+# statement never stalls the loop.
+SHORT = "/* short */ "
+SHORT_ARGS = 200
+READING = re.compile(r"\s*(?:/\*.*?\*/\s*)?(SELECT|PRAGMA|EXPLAIN|VALUES)\b", re.IGNORECASE)
 
 
 class _Lane:
@@ -46,9 +54,13 @@ class _Lane:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, work)
 
     def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        return work(self.connection())
+
+    def connection(self) -> sqlite3.Connection:
+        """The lane's connection, opened on first use."""
         if self._connection is None:
             self._connection = self._connect()
-        return work(self._connection)
+        return self._connection
 
     def close(self) -> None:
         """Close the connection and let the thread end."""
@@ -126,7 +138,11 @@ class _BorrowedConnection:
         if begin is not None and ending:  # nothing ran: nothing to end
             self._ended = True
             return _Rows([], None)
-        rows = await self._lane.call(lambda c: _statement(c, query, args, begin))
+        # Not BEGIN: it may wait for another process's write lock, and must not stall the loop meanwhile.
+        if self._turn is not None and begin is None and _short(query, args):
+            rows = _statement(self._lane.connection(), query, args, begin)
+        else:
+            rows = await self._lane.call(lambda c: _statement(c, query, args, begin))
         self._ended = ending
         return rows
 
@@ -138,6 +154,13 @@ class _BorrowedConnection:
             if self._turn is not None:
                 self._turn.release()
                 self._turn = None
+
+
+def _short(query: str, args: Any) -> bool:
+    """Whether a statement touches a bounded handful of rows: an INSERT of values, or one marked ``SHORT``."""
+    return len(args) <= SHORT_ARGS and (
+        query.startswith(SHORT) or (query.startswith("INSERT") and "SELECT" not in query)
+    )
 
 
 async def _done() -> _Rows:
@@ -167,7 +190,8 @@ class _PooledTransaction(SQLiteTransaction):
             turn = engine._writers()
             await turn.acquire()
         try:
-            return _BorrowedConnection(engine, await engine._borrow(), turn)
+            lane = engine._writer_lane() if turn is not None else await engine._borrow()
+            return _BorrowedConnection(engine, lane, turn)
         except BaseException:
             if turn is not None:
                 turn.release()
@@ -195,7 +219,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._idle: list[_Lane] = []
         self._query_lanes: list[_Lane] = []
         self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        self._writer_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._writer_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock, _Lane] | None = None
 
     def _turn(self) -> asyncio.Semaphore:
         """The semaphore sharing the query lanes, one per event loop (a worker runs one; tests run several)."""
@@ -206,10 +230,23 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     def _writers(self) -> asyncio.Lock:
         """The lock writing transactions take turns on, one per event loop."""
+        return self._writing()[1]
+
+    def _writer_lane(self) -> _Lane:
+        """The lane every write of this event loop runs on, one at a time (its holder has the writers' turn).
+
+        Writes take turns anyway; one connection for all of them keeps its page cache, which SQLite keeps
+        valid while no other connection has written, so a write rarely reads the B-tree's pages again.
+        """
+        return self._writing()[2]
+
+    def _writing(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Lock, _Lane]:
         loop = asyncio.get_running_loop()
         if self._writer_turns is None or self._writer_turns[0] is not loop:
-            self._writer_turns = (loop, asyncio.Lock())
-        return self._writer_turns[1]
+            if self._writer_turns is not None:
+                self._writer_turns[2].close()
+            self._writer_turns = (loop, asyncio.Lock(), _Lane(self._connect))
+        return self._writer_turns
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
@@ -224,6 +261,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         # A transaction that failed while committing or rolling back must not leave its lane inside one.
         if maybe_open:
             await lane.call(lambda c: c.in_transaction and c.execute("ROLLBACK"))
+        if self._writer_turns is not None and lane is self._writer_turns[2]:
+            return
         if len(self._idle) < KEEP_IDLE:
             self._idle.append(lane)
         else:
@@ -235,25 +274,24 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._idle.pop().close()
         while self._query_lanes:
             self._query_lanes.pop().close()
+        if self._writer_turns is not None:
+            self._writer_turns[2].close()
+            self._writer_turns = None
 
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
     ) -> Any:
         if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING before 3.35
             return await super()._run_in_new_connection(query, args, query_type, table)
-        writer = None if READING.match(query) else self._writers()
-        if writer is not None:
-            await writer.acquire()
-        try:
-            async with self._turn():
-                lane = self._query_lanes.pop() if self._query_lanes else _Lane(self._connect)
-                try:
-                    return (await lane.call(lambda c: _statement(c, query, args or []))).rows
-                finally:
-                    self._query_lanes.append(lane)
-        finally:
-            if writer is not None:
-                writer.release()
+        if not READING.match(query):
+            async with self._writers():
+                return (await self._writer_lane().call(lambda c: _statement(c, query, args or []))).rows
+        async with self._turn():
+            lane = self._query_lanes.pop() if self._query_lanes else _Lane(self._connect)
+            try:
+                return (await lane.call(lambda c: _statement(c, query, args or []))).rows
+            finally:
+                self._query_lanes.append(lane)
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True

@@ -24,6 +24,7 @@ from piccolo.table import Table
 
 from newsplus.compiled_insert import compiled_insert
 from newsplus.districts.tables import District
+from newsplus.sqlite_pool import SHORT
 
 __all__ = [
     "ALL_DISTRICTS",
@@ -265,7 +266,7 @@ async def _check_references(rows: list[DistrictTable], known: dict[tuple[int, st
         checked.append((column, target, wanted))
     if not checked:
         return
-    found = (await table.raw("SELECT " + ", ".join(f"{c} AS c{n}" for n, c in enumerate(counts)), *args))[0]
+    found = (await table.raw(SHORT + "SELECT " + ", ".join(f"{c} AS c{n}" for n, c in enumerate(counts)), *args))[0]
     for n, (column, target, wanted) in enumerate(checked):
         if found[f"c{n}"] != len(wanted):
             raise DistrictScopeError(f"{table.__name__}.{column._meta.name} points at no {target.__name__} here")
