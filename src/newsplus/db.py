@@ -211,17 +211,22 @@ async def migrate(registry: AppRegistry, progress: Callable[[str], None] | None 
     return applied
 
 
-def create_index(table: str, columns: Sequence[str], *, unique: bool = False, name: str = "") -> Callable:
+def create_index(
+    table: str, columns: Sequence[str], *, unique: bool = False, name: str = "", where: str = ""
+) -> Callable:
     """A migration step (for ``manager.add_raw``) creating a composite or expression index on both engines.
 
     Columns may be expressions such as ``"coalesce(department, 0)"``; put ``district`` first for
-    district-owned tables so each district's rows sit together in the index.
+    district-owned tables so each district's rows sit together in the index. ``where`` makes a partial
+    index, holding only the rows a query looks for (``"status = 'scheduled'"``): small, and free for the
+    other rows' writes.
     """
     words = "_".join("".join(c if c.isalnum() else "_" for c in col).strip("_") for col in columns)
     index_name = name or f"{table}_{words}_{'uniq' if unique else 'idx'}"[:63]
     quoted = ", ".join(f'"{c}"' if c.isidentifier() else c for c in columns)
     kind = "UNIQUE INDEX" if unique else "INDEX"
     statement = f'CREATE {kind} IF NOT EXISTS "{index_name}" ON "{table}" ({quoted})'
+    statement += f" WHERE {where}" if where else ""
 
     async def run() -> None:
         await _piccolo_conf.DB.run_ddl(statement)

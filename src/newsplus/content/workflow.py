@@ -303,10 +303,15 @@ async def unarchive(newsplus: Newsplus, user: CurrentUser, article_id: int) -> N
         await _move(row, "draft", user.id, "")
 
 
+def due_to_go_live(moment: datetime) -> Any:
+    """Scheduled articles whose go-live time has come (at most 500: the next run takes the rest)."""
+    return Article.select().where((Article.status == "scheduled") & (Article.published_at <= moment)).limit(500)
+
+
 async def run_schedule(newsplus: Newsplus) -> dict[str, int]:
     """The scheduled job: publish what reached its go-live time, unpublish what reached its expiry."""
     moment = now()
-    due = await Article.select().where((Article.status == "scheduled") & (Article.published_at <= moment)).limit(500)
+    due = await due_to_go_live(moment)
     expired = (
         await Article.select()
         .where(Article.status.is_in(["published", "scheduled"]) & (Article.expire_at <= moment))
