@@ -21,7 +21,7 @@ INQUIRY_SPAN = timedelta(days=4 * 365)
 STREETS = 12
 CHANNELS = ("要闻", "政务", "民生", "文旅", "视频")
 CATEGORIES = ("sanitation", "traffic", "property", "social_security", "health", "education")
-STATUSES = ("closed", "closed", "closed", "replied", "processing", "dispatched", "submitted")
+STATUSES = ("closed", "closed", "closed", "replied", "in_progress", "dispatched", "submitted")
 RATINGS = ("satisfied", "satisfied", "basically_satisfied", "dissatisfied", "")
 BATCH = 20_000
 
