@@ -426,6 +426,28 @@ def test_serve_answers_healthz_once_migrated(tmp_path: Path, servers: list) -> N
     stop(process)
 
 
+STARTUP_PROBE = """
+import sys
+from newsplus.cli import cli  # what `newsplus serve` imports before it builds the app
+from newsplus.app import create_app
+from newsplus.settings import load_settings
+create_app(load_settings(sys.argv[1]))
+print(" ".join(sorted(name for name in ("rich", "PIL", "segno") if name in sys.modules)))
+"""
+
+
+def test_serving_every_plugin_leaves_command_and_upload_libraries_unloaded(tmp_path: Path) -> None:
+    """Start-up with every plugin goes without rich (tables for commands), Pillow (uploads) or segno (QR codes):
+    each loads when first used, and importing them cost a tenth of a second of every start."""
+    plugins = ", ".join(f'"{name}"' for name in INSTALLED_PLUGINS)
+    config = sqlite_config(tmp_path, f"[plugins]\nenabled = [{plugins}]\n")
+    done = subprocess.run(
+        [sys.executable, "-c", STARTUP_PROBE, str(config)], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
 # -- plugin commands and demo data -----------------------------------------------------------------------
 
 

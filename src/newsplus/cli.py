@@ -7,14 +7,12 @@ import getpass
 import os
 import secrets
 from collections.abc import Callable
+from functools import cache
 from importlib.metadata import version as dist_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
 from newsplus.db import DatabaseError
 from newsplus.plugins import DEFAULT_PLUGINS, PluginError, installed_plugins
@@ -22,7 +20,9 @@ from newsplus.runtime import Newsplus
 from newsplus.settings import Settings, SettingsError, load_settings, require_secret, settings_from_dict
 from newsplus.version import __version__
 
-console = Console()
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 CONFIG = click.option(
     "--config",
     "config_path",
@@ -32,6 +32,14 @@ CONFIG = click.option(
     help="The deployment's settings file.",
 )
 KNOWN_ERRORS = (SettingsError, PluginError, DatabaseError)
+
+
+@cache
+def console() -> Console:
+    """The terminal the commands print to (rich loads on first use: `newsplus serve` starts without it)."""
+    from rich.console import Console
+
+    return Console()
 
 
 GRACEFUL_SECONDS = 3  # a stop (SIGTERM) finishes requests under way within this, then closes what is left open
@@ -62,11 +70,13 @@ async def _with_database(newsplus: Newsplus, work: Callable[[], Any]) -> Any:
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, Progress, TextColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
-        console=console,
+        console=console(),
         transient=False,
     )
 
@@ -100,7 +110,7 @@ def migrate(config_path: str) -> None:
             await db.close_pool(newsplus.engine)
 
     applied = asyncio.run(run())
-    console.print(f"Applied {len(applied)} migration(s); the database is up to date.")
+    console().print(f"Applied {len(applied)} migration(s); the database is up to date.")
 
 
 @cli.command()
@@ -219,9 +229,9 @@ def demo(port: int, host: str, db_path: str | None) -> None:
         lines = asyncio.run(_with_database(newsplus, lambda: seed_demo_data(newsplus)))
         (db_file.parent / "demo-accounts.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     accounts = db_file.parent / "demo-accounts.txt"
-    console.print(f"[bold]{settings.site.name}[/bold] demo on http://{host}:{port}/  (database {db_file})")
+    console().print(f"[bold]{settings.site.name}[/bold] demo on http://{host}:{port}/  (database {db_file})")
     if accounts.exists():
-        console.print(accounts.read_text(encoding="utf-8"))
+        console().print(accounts.read_text(encoding="utf-8"))
     uvicorn.run(create_app(newsplus=newsplus), host=host, port=port, log_level="info")
 
 
@@ -232,7 +242,7 @@ def seed(config_path: str) -> None:
     """Write every enabled plugin's demo data into the site's district."""
     newsplus = Newsplus(load_settings(config_path))
     for line in asyncio.run(_with_database(newsplus, lambda: seed_demo_data(newsplus))):
-        console.print(line)
+        console().print(line)
 
 
 @cli.command()
@@ -292,7 +302,7 @@ def createuser(
                 raise click.ClickException(exc.detail.format(**exc.params)) from None
 
     user_id = asyncio.run(_with_database(newsplus, work))
-    console.print(f"Created staff account {username!r} (id {user_id}) with roles {', '.join(roles)}.")
+    console().print(f"Created staff account {username!r} (id {user_id}) with roles {', '.join(roles)}.")
 
 
 @cli.command()
@@ -304,7 +314,9 @@ def plugins(config_path: str) -> None:
         try:
             enabled = set(load_settings(config_path).plugins)
         except SettingsError as exc:
-            console.print(f"[yellow]{exc}[/yellow]")
+            console().print(f"[yellow]{exc}[/yellow]")
+    from rich.table import Table
+
     table = Table("plugin", "version", "distribution", "status")
     for name in DEFAULT_PLUGINS:
         table.add_row(name, __version__, "newsplus", "core")
@@ -313,7 +325,7 @@ def plugins(config_path: str) -> None:
         table.add_row(
             name, dist_version(dist) if entry_point.dist else "?", dist, "enabled" if name in enabled else "installed"
         )
-    console.print(table)
+    console().print(table)
 
 
 @cli.command()
@@ -348,7 +360,7 @@ def new_site_command(directory: Path, title: str, district: str) -> None:
         files = new_site(directory, title=title, district=district, enabled=enabled)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-    console.print(f"Created {len(files)} files in {directory}. Next: cd {directory} && newsplus serve")
+    console().print(f"Created {len(files)} files in {directory}. Next: cd {directory} && newsplus serve")
 
 
 @cli.command("new-plugin")
@@ -363,7 +375,7 @@ def new_plugin_command(name: str, parent: Path) -> None:
         files = new_plugin(parent, name)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-    console.print(f"Created {len(files)} files in {parent / ('newsplus-' + name)}. Next: pip install -e it, pytest")
+    console().print(f"Created {len(files)} files in {parent / ('newsplus-' + name)}. Next: pip install -e it, pytest")
 
 
 def main() -> None:

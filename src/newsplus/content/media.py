@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from newsplus.clock import now
 from newsplus.content.tables import Media
@@ -67,6 +66,8 @@ def media_root(newsplus: Newsplus) -> Path:
 
 def _reencode(data: bytes, max_side: int, thumb_side: int) -> tuple[bytes, bytes, str, int, int]:
     """Decode, rotate upright, shrink and re-encode an image (dropping metadata and anything hidden in it)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError  # on the first upload: start-up goes without it
+
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.width * probe.height > MAX_PIXELS:

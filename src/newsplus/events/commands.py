@@ -6,13 +6,10 @@ import asyncio
 import os
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from newsplus import db
+from newsplus.cli import console
 from newsplus.settings import load_settings
-
-console = Console()
 
 
 def _newsplus():
@@ -39,13 +36,15 @@ def jobs(context: click.Context) -> None:
         return
     newsplus = _newsplus()
     last = asyncio.run(_open(newsplus, newsplus.scheduler.last_runs))
+    from rich.table import Table
+
     table = Table("job", "schedule", "per district", "last run (UTC)", "result")
     for job in newsplus.scheduler.jobs.values():
         run = last.get(job.name)
         started = f"{run['started_at']:%Y-%m-%d %H:%M:%S}" if run else "never"
         result = "—" if not run else ("failed" if run["error"] else "ok" if run["finished_at"] else "running")
         table.add_row(job.name, job.schedule, "yes" if job.per_district else "no", started, result)
-    console.print(table)
+    console().print(table)
 
 
 @jobs.command("run")
@@ -60,4 +59,4 @@ def run_job(name: str) -> None:
     error = asyncio.run(_open(newsplus, lambda: newsplus.scheduler.run_now(name)))
     if error:
         raise click.ClickException(f"job {name} failed:\n{error}")
-    console.print(f"Ran {name}.")
+    console().print(f"Ran {name}.")

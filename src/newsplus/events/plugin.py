@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsplus.events import api, commands
+from newsplus.events import api
 from newsplus.events.jobs import Job, prune
 from newsplus.events.settings import EventsSettings
 from newsplus.hookspecs import hookimpl
@@ -60,7 +60,9 @@ def register_jobs() -> list[Job]:
 @hookimpl
 def register_commands() -> list[click.Command]:
     """``newsplus jobs``."""
-    return [commands.jobs]
+    from newsplus.events.commands import jobs
+
+    return [jobs]
 
 
 @hookimpl

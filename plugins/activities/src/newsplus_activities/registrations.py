@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-import segno
 
 from newsplus import (
     Conflict,
@@ -185,11 +184,15 @@ def check_in_url(newsplus: Newsplus, token: str) -> str:
 
 def qr_svg(newsplus: Newsplus, token: str) -> str:
     """The QR code of a registration, as inline SVG."""
+    import segno  # on first use: start-up goes without it
+
     return segno.make(check_in_url(newsplus, token), error="m").svg_inline(scale=5, border=2)
 
 
 def qr_png(newsplus: Newsplus, token: str) -> bytes:
     """The QR code of a registration, as a PNG image (for apps that show an image)."""
+    import segno
+
     out = io.BytesIO()
     segno.make(check_in_url(newsplus, token), error="m").save(out, kind="png", scale=6, border=4)
     return out.getvalue()
