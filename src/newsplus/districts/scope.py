@@ -24,6 +24,7 @@ from piccolo.table import Table
 
 from newsplus.compiled_insert import compiled_insert
 from newsplus.districts.tables import District
+from newsplus.row_plan import fill_row
 from newsplus.sqlite_pool import SHORT
 
 __all__ = [
@@ -123,7 +124,10 @@ class DistrictTable(Table):
                 kwargs["district"] = district_id
             elif district_id is not None and given != district_id:
                 raise DistrictScopeError(f"a {type(self).__name__} row cannot be made for another district")
-        super().__init__(_data=_data, _ignore_missing=_ignore_missing, _exists_in_db=_exists_in_db, **kwargs)
+        if _data:
+            super().__init__(_data=_data, _ignore_missing=_ignore_missing, _exists_in_db=_exists_in_db, **kwargs)
+        else:
+            fill_row(self, kwargs, _exists_in_db, _ignore_missing)
 
     @classmethod
     def _scoped(cls, query: Any) -> Any:
