@@ -199,3 +199,22 @@ def test_a_new_deadline_after_escalation_is_watched_again(newsplus_app) -> None:
         clock.set(beijing("2026-12-01", "18:30"))
         call(client, newsplus.scheduler.run_now, "wenzheng.deadlines")
         assert [s["action"] for s in call(client, _steps, token)].count("escalate") == 2
+
+
+async def test_the_deadline_job_finds_overdue_inquiries_without_reading_every_past_deadline(tmp_path) -> None:
+    """Every five minutes the job asks which open inquiries are overdue and not yet escalated: on SQLite that
+    query reads the small index of such inquiries, not the (district, handle_due_at) index over every
+    deadline that ever passed (with a million inquiries it took half a second, on a reader of the worker)."""
+    import sqlite3
+
+    from newsplus.districts.scope import district_scope
+    from newsplus.testing import make_app, running
+    from newsplus_wenzheng.deadlines import overdue
+
+    path = tmp_path / "plan.sqlite3"
+    async with running(make_app(database_url=f"sqlite:///{path}", plugins=["wenzheng"])) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            sql, args = overdue(datetime.now(UTC)).querystrings[0].compile_string("sqlite")
+    with sqlite3.connect(path) as connection:
+        plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+    assert "wenzheng_inquiry_unescalated_idx" in plan, plan

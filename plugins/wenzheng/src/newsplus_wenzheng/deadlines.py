@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from piccolo.columns.combination import WhereRaw
+
 from newsplus import now, transaction
 from newsplus_wenzheng.events import announce
 from newsplus_wenzheng.tables import Inquiry, Step
@@ -14,6 +16,10 @@ if TYPE_CHECKING:
     from newsplus import Newsplus
 
 OPEN = ["dispatched", "signed", "in_progress"]
+# Written out, not bound: SQLite uses the partial index of unescalated open inquiries (a wenzheng migration)
+# only for a query that repeats its condition word for word. Bound values would send it to the index of all
+# deadlines, which with a million inquiries took half a second every five minutes.
+UNESCALATED = "status IN ('dispatched', 'signed', 'in_progress') AND escalated_at IS NULL"
 
 
 async def run_deadlines(newsplus: Newsplus) -> dict[str, int]:
@@ -34,11 +40,7 @@ async def run_deadlines(newsplus: Newsplus) -> dict[str, int]:
     ):
         if await _mark(newsplus, row, "remind", Inquiry.reminded_at, moment, "催办：临近办理时限"):
             done["reminded"] += 1
-    for row in (
-        await Inquiry.select()
-        .where(Inquiry.status.is_in(OPEN) & (Inquiry.handle_due_at <= moment) & Inquiry.escalated_at.is_null())
-        .limit(500)
-    ):
+    for row in await overdue(moment):
         if await _mark(newsplus, row, "escalate", Inquiry.escalated_at, moment, "督办：已超过办理时限"):
             done["escalated"] += 1
     stale = moment - timedelta(days=settings.rate_days)
@@ -61,6 +63,18 @@ async def run_deadlines(newsplus: Newsplus) -> dict[str, int]:
                 await announce(newsplus, {**row, "status": "closed"}, "close", None)
                 done["closed"] += 1
     return done
+
+
+def overdue(moment: datetime) -> Any:
+    """Open inquiries past their handling deadline and not yet escalated, longest overdue first (at most 500: the
+    next run takes the rest). In that order PostgreSQL, too, reads the partial index, whatever its statistics
+    guess of how many open inquiries are still unescalated."""
+    return (
+        Inquiry.select()
+        .where(WhereRaw(UNESCALATED) & (Inquiry.handle_due_at <= moment))
+        .order_by(Inquiry.handle_due_at)
+        .limit(500)
+    )
 
 
 async def _mark(newsplus: Newsplus, row: dict, action: str, column: Any, moment: datetime, note: str) -> bool:
