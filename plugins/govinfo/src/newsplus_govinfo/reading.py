@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count
 
-from newsplus import articles_where, now
+from newsplus import NotFound, articles_where, now
+from newsplus.content.channels import channel_by_slug
 from newsplus.content.feed import visible
 from newsplus.content.reading import article
+from newsplus.content.schemas import Feed
 from newsplus.content.tables import Article
 from newsplus.users.tables import Department
 from newsplus_govinfo.notices import _describe, notice_row
@@ -18,7 +20,6 @@ from newsplus_govinfo.tables import Explains, Notice
 
 if TYPE_CHECKING:
     from newsplus import Newsplus
-    from newsplus.content.schemas import Feed
 
 
 async def listing(
@@ -39,7 +40,14 @@ async def listing(
             notices = notices.where(column == value)
     if department is not None:
         notices = notices.where(Notice.department == department)
-    return await articles_where(newsplus, Article.id.is_in(notices), query=query, cursor=cursor, limit=limit)
+    try:
+        channel = await channel_by_slug(newsplus, newsplus.plugin_settings["govinfo"].channel)
+    except NotFound:  # made with the first notice: none yet
+        return Feed(items=[], next=None)
+    # Within the 政务公开 channel the feed walks the channel's own index, not every article of the district
+    # (with a million articles and few notices, the whole archive: 1.6 s).
+    where = (Article.channel == channel.id) & Article.id.is_in(notices)
+    return await articles_where(newsplus, where, query=query, cursor=cursor, limit=limit)
 
 
 async def _published(article_ids: list[int]) -> list[dict[str, Any]]:
