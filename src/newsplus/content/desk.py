@@ -19,6 +19,7 @@ from newsplus.content.tables import Article, Pin, PlanningItem, Topic
 from newsplus.errors import DomainError, InvalidInput
 from newsplus.runtime import NewsplusDep
 from newsplus.users.access import requires
+from newsplus.users.accounts import staff_accounts
 from newsplus.users.tables import User
 from newsplus.web.render import page, translator_for
 
@@ -129,11 +130,7 @@ async def dashboard(request: Request, newsplus: NewsplusDep) -> Template:
 
 
 async def _staff() -> list[dict[str, Any]]:
-    return (
-        await User.select(User.id, User.display_name, User.username)
-        .where((User.kind == "staff") & (User.is_active == True))  # noqa: E712
-        .limit(500)
-    )  # noqa: E712
+    return await staff_accounts(User.id, User.display_name, User.username).where(User.is_active == True)  # noqa: E712
 
 
 @get("/desk/content/planning", guards=[EDIT])
