@@ -28,6 +28,7 @@ from newsplus import (
     verify,
 )
 from newsplus_wenzheng import inquiries, rates, workflow
+from newsplus_wenzheng.deadlines import past_deadline
 from newsplus_wenzheng.schemas import Action, InquiryIn, Rating, RuleIn, TemplateIn
 from newsplus_wenzheng.tables import Inquiry, ReplyTemplate, RoutingRule
 from newsplus_wenzheng.targets import Callback, receive_callback
@@ -123,7 +124,7 @@ async def queue(
     if status:
         where &= Inquiry.status == status
     if overdue:
-        where &= Inquiry.status.is_in(["dispatched", "signed", "in_progress"]) & (Inquiry.handle_due_at < now())
+        where &= past_deadline(now())
     return await inquiries.listing(newsplus, where, before=before, limit=limit, seen_by="staff")
 
 

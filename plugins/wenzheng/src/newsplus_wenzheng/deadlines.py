@@ -16,10 +16,23 @@ if TYPE_CHECKING:
     from newsplus import Newsplus
 
 OPEN = ["dispatched", "signed", "in_progress"]
-# Written out, not bound: SQLite uses the partial index of unescalated open inquiries (a wenzheng migration)
-# only for a query that repeats its condition word for word. Bound values would send it to the index of all
-# deadlines, which with a million inquiries took half a second every five minutes.
-UNESCALATED = "status IN ('dispatched', 'signed', 'in_progress') AND escalated_at IS NULL"
+# Written out, not bound: SQLite uses the partial indexes of open inquiries (wenzheng migrations) only for a
+# query that repeats their condition word for word. Bound values would send it to the indexes of every
+# inquiry: with a million, the deadline job took half a second every five minutes, the overdue queue 1.7 s.
+OPEN_SQL = "status IN ('dispatched', 'signed', 'in_progress')"
+UNESCALATED = f"{OPEN_SQL} AND escalated_at IS NULL"
+
+
+def open_inquiries() -> WhereRaw:
+    """Inquiries a department is working on (dispatched, signed or in progress), as a where clause."""
+    return WhereRaw(OPEN_SQL)
+
+
+def past_deadline(moment: datetime) -> Any:
+    """Open inquiries whose handling deadline has passed, escalated or not, as a where clause."""
+    # The deadline as an expression, which no index holds: otherwise the engines walk the index of every
+    # deadline that ever passed and sort them by id (0.6–1.2 s with a million) instead of the open ones by id.
+    return open_inquiries() & WhereRaw("COALESCE(handle_due_at, NULL) < {}", moment)
 
 
 async def run_deadlines(newsplus: Newsplus) -> dict[str, int]:

@@ -25,6 +25,7 @@ from newsplus import (
 )
 from newsplus.users.tables import Department
 from newsplus_wenzheng import inquiries, rates, workflow
+from newsplus_wenzheng.deadlines import open_inquiries, past_deadline
 from newsplus_wenzheng.tables import Inquiry, ReplyTemplate, RoutingRule
 from newsplus_wenzheng.workflow import check_rule
 
@@ -45,11 +46,10 @@ async def console(
     before: FromQuery[int | None] = None,
 ) -> Template:
     """The dispatchers' and supervisors' console: the queue by status, the overdue and escalated (督办) lists."""
-    open_ = Inquiry.status.is_in(["dispatched", "signed", "in_progress"])
     if overdue:
-        where = open_ & (Inquiry.handle_due_at < now())
+        where = past_deadline(now())
     elif escalated:
-        where = open_ & Inquiry.escalated_at.is_not_null()
+        where = open_inquiries() & Inquiry.escalated_at.is_not_null()
     else:
         where = Inquiry.status == (status if status in TABS else "submitted")
     # The oldest first: they are the nearest to their deadlines.
