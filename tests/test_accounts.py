@@ -573,18 +573,12 @@ async def test_role_holders_are_active_and_district_wide_or_within_one_departmen
 async def test_staff_lists_read_the_index_of_staff_not_every_resident(tmp_path) -> None:
     """The desk's staff pickers and the staff page ask for staff accounts: on SQLite that query reads the small
     index of staff, not every account of the district (with a million residents it took 130–400 ms)."""
-    import sqlite3
-
-    from newsplus.districts.scope import district_scope
-    from newsplus.testing import make_app, running
+    from newsplus.testing import query_plans
     from newsplus.users.accounts import staff_accounts
     from newsplus.users.tables import User
 
-    path = tmp_path / "plan.sqlite3"
-    async with running(make_app(database_url=f"sqlite:///{path}")) as newsplus:
-        with district_scope(newsplus.districts.primary):
-            query = staff_accounts(User.id, User.display_name).where(User.is_active == True)  # noqa: E712
-            sql, args = query.querystrings[0].compile_string("sqlite")
-    with sqlite3.connect(path) as connection:
-        plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+    (plan,) = await query_plans(
+        tmp_path,
+        lambda: staff_accounts(User.id, User.display_name).where(User.is_active == True),  # noqa: E712
+    )
     assert "users_staff_idx" in plan, plan

@@ -515,39 +515,19 @@ async def test_the_scheduler_finds_articles_due_without_reading_the_archive(tmp_
     """Every 30 s the scheduler asks which scheduled articles are due: on SQLite that query reads the small
     index of scheduled articles, not the (district, published_at) index over every published one (with a
     million articles it took 4 s and stalled the worker's readers)."""
-    import sqlite3
-
     from newsplus.content.workflow import due_to_go_live
-    from newsplus.districts.scope import district_scope
-    from newsplus.testing import make_app, running
+    from newsplus.testing import query_plans
 
-    path = tmp_path / "plan.sqlite3"
-    async with running(make_app(database_url=f"sqlite:///{path}")) as newsplus:
-        with district_scope(newsplus.districts.primary):
-            sql, args = due_to_go_live(datetime.now(UTC)).querystrings[0].compile_string("sqlite")
-    with sqlite3.connect(path) as connection:
-        plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+    (plan,) = await query_plans(tmp_path, lambda: due_to_go_live(datetime.now(UTC)))
     assert "content_article_due_idx" in plan, plan
 
 
 async def test_the_desk_lists_unpublished_and_own_articles_without_reading_every_article(tmp_path) -> None:
     """The desk's list of drafts (or any status but published) and of one's own articles reads an index of
     just those, newest first; with a million published articles, walking them all by id took 0.5–17 s."""
-    import sqlite3
-
     from newsplus.content.desk_articles import article_rows
-    from newsplus.districts.scope import district_scope
-    from newsplus.testing import make_app, running
+    from newsplus.testing import query_plans
 
-    path = tmp_path / "plan.sqlite3"
-    async with running(make_app(database_url=f"sqlite:///{path}")) as newsplus:
-        with district_scope(newsplus.districts.primary):
-            queries = {
-                "content_article_unpublished_idx": article_rows("draft"),
-                "content_article_district_author_id_idx": article_rows(author=7),
-            }
-            compiled = {name: q.querystrings[0].compile_string("sqlite") for name, q in queries.items()}
-    with sqlite3.connect(path) as connection:
-        for index, (sql, args) in compiled.items():
-            plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
-            assert index in plan and "TEMP B-TREE" not in plan, plan
+    drafts, own = await query_plans(tmp_path, lambda: article_rows("draft"), lambda: article_rows(author=7))
+    assert "content_article_unpublished_idx" in drafts and "TEMP B-TREE" not in drafts, drafts
+    assert "content_article_district_author_id_idx" in own and "TEMP B-TREE" not in own, own

@@ -13,6 +13,7 @@ import html
 import os
 import re
 import secrets
+import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -87,6 +88,21 @@ async def running(app: Litestar) -> AsyncIterator[Newsplus]:
     finally:
         for hook in app.on_shutdown:
             await hook()
+
+
+async def query_plans(folder: Path, *queries: Callable[[], Any], plugins: Sequence[Any] = ()) -> list[str]:
+    """SQLite's plan (``EXPLAIN QUERY PLAN``, one line) for each query ``queries`` make in the primary district
+    of a migrated app: for tests that a query reads the index meant for it, not every row."""
+    from newsplus.districts.scope import district_scope
+
+    path = folder / "plan.sqlite3"
+    async with running(make_app(plugins, database_url=f"sqlite:///{path}")) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            compiled = [make().querystrings[0].compile_string("sqlite") for make in queries]
+    with sqlite3.connect(path) as connection:
+        return [
+            " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args)) for sql, args in compiled
+        ]
 
 
 def sms_codes(app: Litestar) -> list[tuple[str, str]]:

@@ -205,40 +205,24 @@ async def test_the_deadline_job_finds_overdue_inquiries_without_reading_every_pa
     """Every five minutes the job asks which open inquiries are overdue and not yet escalated: on SQLite that
     query reads the small index of such inquiries, not the (district, handle_due_at) index over every
     deadline that ever passed (with a million inquiries it took half a second, on a reader of the worker)."""
-    import sqlite3
-
-    from newsplus.districts.scope import district_scope
-    from newsplus.testing import make_app, running
+    from newsplus.testing import query_plans
     from newsplus_wenzheng.deadlines import overdue
 
-    path = tmp_path / "plan.sqlite3"
-    async with running(make_app(database_url=f"sqlite:///{path}", plugins=["wenzheng"])) as newsplus:
-        with district_scope(newsplus.districts.primary):
-            sql, args = overdue(datetime.now(UTC)).querystrings[0].compile_string("sqlite")
-    with sqlite3.connect(path) as connection:
-        plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+    (plan,) = await query_plans(tmp_path, lambda: overdue(datetime.now(UTC)), plugins=["wenzheng"])
     assert "wenzheng_inquiry_unescalated_idx" in plan, plan
 
 
 async def test_overdue_lists_walk_the_open_inquiries_not_every_past_deadline(tmp_path) -> None:
     """The console's and the queue's overdue lists (newest or oldest first, by id) read the partial index of
     open inquiries; with a million inquiries, the index of every past deadline and a sort took 0.6–1.7 s."""
-    import sqlite3
-
-    from newsplus.districts.scope import district_scope
-    from newsplus.testing import make_app, running
+    from newsplus.testing import query_plans
     from newsplus_wenzheng.deadlines import past_deadline
     from newsplus_wenzheng.tables import Inquiry
 
-    path = tmp_path / "plan.sqlite3"
-    plans = []
-    async with running(make_app(database_url=f"sqlite:///{path}", plugins=["wenzheng"])) as newsplus:
-        with district_scope(newsplus.districts.primary):
-            for oldest_first in (True, False):
-                query = Inquiry.select().where(past_deadline(datetime.now(UTC)))
-                query = query.order_by(Inquiry.id, ascending=oldest_first).limit(51)
-                plans.append(query.querystrings[0].compile_string("sqlite"))
-    with sqlite3.connect(path) as connection:
-        for sql, args in plans:
-            plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
-            assert "wenzheng_inquiry_open_idx" in plan and "TEMP B-TREE" not in plan, plan
+    def overdue_list(oldest_first: bool):
+        query = Inquiry.select().where(past_deadline(datetime.now(UTC)))
+        return query.order_by(Inquiry.id, ascending=oldest_first).limit(51)
+
+    plans = await query_plans(tmp_path, lambda: overdue_list(True), lambda: overdue_list(False), plugins=["wenzheng"])
+    for plan in plans:
+        assert "wenzheng_inquiry_open_idx" in plan and "TEMP B-TREE" not in plan, plan
