@@ -78,7 +78,7 @@ async def department_queue(request: Request, newsplus: NewsplusDep, before: From
     """A department's open inquiries, oldest first: to sign for, in progress, back from the resident
     (every department's for those who handle, dispatch or supervise district-wide)."""
     user = request.user
-    where = Inquiry.status.is_in(["dispatched", "signed", "in_progress"])
+    where = open_inquiries()
     if not any(user.can(p) for p in ("wenzheng.handle", "wenzheng.dispatch", "wenzheng.supervise")):
         departments = sorted(user.departments_with("wenzheng.handle"))
         if not departments:
