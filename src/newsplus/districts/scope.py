@@ -25,7 +25,7 @@ from piccolo.table import Table
 from newsplus.compiled_insert import compiled_insert
 from newsplus.districts.tables import District
 from newsplus.row_plan import fill_row
-from newsplus.sqlite_pool import SHORT
+from newsplus.sqlite_lanes import SHORT
 
 __all__ = [
     "ALL_DISTRICTS",
