@@ -101,7 +101,12 @@ def main() -> None:
     if args.quick and work.exists():
         shutil.rmtree(work)
     run = Run(
-        seconds=seconds, connections=connections, workers=args.workers, logs=work / "logs", python_load=args.python_load
+        seconds=seconds,
+        connections=connections,
+        workers=args.workers,
+        logs=work / "logs",
+        python_load=args.python_load,
+        per_core=not args.quick,
     )
     only = {g.strip().upper() for g in args.only.split(",") if g.strip()}
 

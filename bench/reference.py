@@ -36,15 +36,16 @@ def payload_key(path: str, query: str) -> str:
 
 def main() -> None:
     """Serve the reference app: ``python -m bench.reference PORT WORKERS``."""
-    import uvicorn
+    from newsplus.serving import run_server  # served as `newsplus serve` serves, workers and all
 
     port, workers = int(sys.argv[1]), int(sys.argv[2])
-    uvicorn.run(
+    run_server(
         "bench.reference:app",
         factory=True,
         host="127.0.0.1",
         port=port,
         workers=workers,
+        reload=False,
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         log_level="info",

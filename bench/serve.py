@@ -71,8 +71,19 @@ def _wait(base: str, process: subprocess.Popen, path: str, log: Path, timeout: f
     raise RuntimeError(f"the server did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
+def _all_listening(process: subprocess.Popen, log: Path, workers: int, timeout: float = 120) -> None:
+    """Wait until every worker has started: connections made before one listens all go to the others."""
+    began = time.perf_counter()
+    while log.read_text().count("Application startup complete") < workers:
+        if process.poll() is not None or time.perf_counter() - began > timeout:
+            raise RuntimeError(f"not every worker started:\n{log.read_text()[-3000:]}")
+        time.sleep(0.02)
+
+
 @contextlib.contextmanager
-def _process(command: list[str], base: str, path: str, log: Path, env: dict[str, str]) -> Iterator[Server]:
+def _process(
+    command: list[str], base: str, path: str, log: Path, env: dict[str, str], workers: int
+) -> Iterator[Server]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         began = time.perf_counter()
@@ -81,6 +92,7 @@ def _process(command: list[str], base: str, path: str, log: Path, env: dict[str,
         )
         try:
             _wait(base, process, path, log)
+            _all_listening(process, log, workers)
             yield Server(base=base, process=process, started_in=time.perf_counter() - began)
         finally:
             with contextlib.suppress(ProcessLookupError):
@@ -98,7 +110,7 @@ def newsplus_server(config: Path, workers: int, log: Path) -> Iterator[Server]:
     port = free_port()
     command = [sys.executable, "-c", "from newsplus.cli import main; main()", "serve", "--config", str(config)]
     command += ["--port", str(port), "--workers", str(workers)]
-    with _process(command, f"http://127.0.0.1:{port}", "/healthz", log, dict(os.environ)) as server:
+    with _process(command, f"http://127.0.0.1:{port}", "/healthz", log, dict(os.environ), workers) as server:
         yield server
 
 
@@ -117,5 +129,5 @@ def reference_server(payloads: Path, workers: int, log: Path) -> Iterator[Server
     port = free_port()
     command = [sys.executable, "-m", "bench.reference", str(port), str(workers)]
     env = dict(os.environ, BENCH_PAYLOADS=str(payloads))
-    with _process(command, f"http://127.0.0.1:{port}", "/healthz", log, env) as server:
+    with _process(command, f"http://127.0.0.1:{port}", "/healthz", log, env, workers) as server:
         yield server

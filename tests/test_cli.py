@@ -426,6 +426,67 @@ def test_serve_answers_healthz_once_migrated(tmp_path: Path, servers: list) -> N
     stop(process)
 
 
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def _connections_held(port: int, pids: list[int]) -> dict[int, int]:
+    """Established connections to ``port``, counted by the process holding each (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # ESTABLISHED, server side
+                inodes.add(f"socket:[{fields[9]}]")
+    held = {}
+    for pid in pids:
+        links = []
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    links.append(os.readlink(fd))
+        held[pid] = sum(link in inodes for link in links)
+    return held
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers listen for themselves (SO_REUSEPORT) on Linux only")
+def test_serve_with_two_workers_spreads_a_burst_of_connections_over_both(tmp_path: Path, servers: list) -> None:
+    """Forty connections opened at once (a proxy filling its pool, say): both workers take a share, where with
+    one shared socket the first worker to wake took them all and kept them."""
+    config = sqlite_config(tmp_path)
+    assert_ok(run("migrate", "--config", config))
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = start_server(["serve", "--config", str(config), "--port", str(port), "--workers", "2"], log)
+    servers.append(process)
+    wait_until_healthy(process, port, log)
+    deadline = time.monotonic() + 60  # one worker answered; wait for the other to listen too
+    while log.read_text().count("Application startup complete") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    connections = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(40)]
+    try:
+        for connection in connections:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for connection in connections:
+            assert connection.recv(1024).startswith(b"HTTP/1.1 200")
+        held = _connections_held(port, _descendants(process.pid))
+    finally:
+        for connection in connections:
+            connection.close()
+    shares = sorted(n for n in held.values() if n)
+    assert sum(shares) == 40
+    assert len(shares) == 2 and shares[0] >= 8, held  # by the connections' addresses: 20 ± 3 each
+    assert "with 2 workers, each listening itself" in log.read_text()
+    assert stop(process) == 0
+
+
 STARTUP_PROBE = """
 import sys
 from newsplus.cli import cli  # what `newsplus serve` imports before it builds the app

@@ -128,10 +128,9 @@ def migrate(config_path: str) -> None:
 @fail_cleanly
 def serve(config_path: str, host: str, port: int, workers: int, reload: bool, proxy_ips: str) -> None:
     """Serve the deployment with uvicorn (uvloop, several workers when asked)."""
-    import uvicorn
-
     from newsplus import db
     from newsplus.app import create_app, served_app
+    from newsplus.serving import run_server
 
     settings = load_settings(config_path)
     require_secret(settings)
@@ -152,7 +151,7 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
     asyncio.run(check())
     os.environ["NEWSPLUS_CONFIG"] = str(Path(config_path).resolve())
     single = workers == 1 and not reload  # one process: serve the app built on the checked Newsplus
-    uvicorn.run(
+    run_server(
         served_app(create_app(newsplus=newsplus)) if single else "newsplus.app:app_from_env",
         factory=not single,
         host=host,
