@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -178,3 +179,29 @@ async def test_workers_of_other_processes_take_turns_and_a_write_that_gives_up_l
     for engine in (first, second, patient):
         engine.close_lanes()
     assert _seen(path) == [1, 2, 3, 5, 6, 7]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root makes files for another owner")
+async def test_the_lock_file_root_makes_belongs_to_the_databases_owner(tmp_path: Path) -> None:
+    """A `newsplus migrate` run as root must not lock the server's own user out of the lock file: it is made
+    with the database's owner and permissions, as SQLite makes its -wal and -shm files."""
+    path = _database(tmp_path)
+    os.chown(path, 4321, 4321)
+    os.chmod(path, 0o660)
+    engine = PooledSQLiteEngine(str(path))
+    await _write(engine, 1)
+    engine.close_lanes()
+    lock = os.stat(f"{path}-writers.lock")
+    assert (lock.st_uid, lock.st_gid, lock.st_mode & 0o777) == (4321, 4321, 0o660)
+    assert _seen(path) == [1]
+
+
+async def test_writes_go_on_when_the_lock_file_cannot_be_made(tmp_path: Path) -> None:
+    """Something in the lock file's way that cannot be opened for writing (here: a folder of that name) does
+    not stop the writes: the lock is taken on it read-only, or left to SQLite's own lock."""
+    path = _database(tmp_path)
+    os.mkdir(f"{path}-writers.lock")
+    engine = PooledSQLiteEngine(str(path))
+    await asyncio.gather(*(_write(engine, n) for n in range(5)))
+    engine.close_lanes()
+    assert _seen(path) == [0, 1, 2, 3, 4]

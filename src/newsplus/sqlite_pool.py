@@ -23,7 +23,7 @@ from typing import Any
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from newsplus.sqlite_lanes import FOREIGN_KEYS, Lane, Rows, Statement, done, run_statement
-from newsplus.sqlite_writes import ProcessLock, WriteGroup, WritingConnection
+from newsplus.sqlite_writes import WRITERS_LOCK, ProcessLock, WriteGroup, WritingConnection
 
 __all__ = ["PooledSQLiteEngine"]
 
@@ -124,7 +124,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         loop = asyncio.get_running_loop()
         if self._writes is None or self._writes[0] is not loop:
             self._close_writes()
-            lock = ProcessLock(f"{self.path}-writers.lock", self.connection_kwargs.get("timeout", 5.0))
+            lock = ProcessLock(self.path + WRITERS_LOCK, self.connection_kwargs.get("timeout", 5.0))
             self._writes = (loop, WriteGroup(Lane(self._connect), lock))
         return self._writes[1]
 

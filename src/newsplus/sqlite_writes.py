@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 import time
@@ -33,9 +34,12 @@ from piccolo.engine.exceptions import TransactionError
 
 from newsplus.sqlite_lanes import FOREIGN_KEYS, Lane, Rows, Statement, done, is_short, run_statement
 
-__all__ = ["GROUP_WAIT", "ProcessLock", "WriteGroup", "WritingConnection"]
+__all__ = ["GROUP_WAIT", "WRITERS_LOCK", "ProcessLock", "WriteGroup", "WritingConnection"]
+
+log = logging.getLogger(__name__)
 
 SAVEPOINT = "newsplus_write"
+WRITERS_LOCK = "-writers.lock"  # the lock file's name: the database's, and this
 # How long a written-and-released write may wait for the group's COMMIT while others keep taking the turn.
 GROUP_WAIT = 0.010
 
@@ -55,12 +59,18 @@ class ProcessLock:
         self.path = path
         self.timeout = timeout
         self._fd: int | None = None
+        self._unusable = False
         self.held = False
 
     def acquire(self) -> None:
         """Wait for the lock, up to the timeout (on the lane's thread)."""
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if self._unusable:
+                return
+            self._fd = self._open()
+            if self._fd is None:
+                self._unusable = True
+                return
         deadline = time.monotonic() + self.timeout
         while True:
             try:
@@ -71,6 +81,27 @@ class ProcessLock:
                 if time.monotonic() >= deadline:
                     raise sqlite3.OperationalError("database is locked") from None
                 time.sleep(self.POLL)
+
+    def _open(self) -> int | None:
+        """The lock file, made like SQLite makes its -wal and -shm files: with the database's permissions, and
+        its owner when root makes it (a `newsplus migrate` run as root must not lock the server out). One that
+        cannot be opened at all leaves the turns to SQLite's own lock, as before."""
+        database = self.path.removesuffix(WRITERS_LOCK)
+        try:
+            status = os.stat(database)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
+            except FileExistsError:
+                return os.open(self.path, os.O_RDWR)
+            os.fchmod(fd, status.st_mode & 0o666)  # the database's, whatever the umask
+            if os.geteuid() == 0:
+                os.fchown(fd, status.st_uid, status.st_gid)
+            return fd
+        except OSError:
+            with contextlib.suppress(OSError):
+                return os.open(self.path, os.O_RDONLY)  # flock needs no write access
+        log.warning("cannot open %s: writers of other processes meet at SQLite's lock only", self.path)
+        return None
 
     def release(self) -> None:
         """Let the other processes' writers in."""
