@@ -248,34 +248,47 @@ def _known_rows(table: type[Table]) -> dict[tuple[int, str], set[Any]] | None:
     return held[1]
 
 
+def _district_keys(table: type[Table]) -> list[tuple[str, type[Table], str, str]]:
+    """(column, target table, its table name, its key column) of each key pointing at a district's rows; made
+    once per table, as resolving each key again on every insert cost more than the check's query."""
+    keys = _KEYS.get(table)
+    if keys is None:
+        keys = []
+        for column in table._meta.foreign_key_columns:
+            target = column._foreign_key_meta.resolved_references
+            if column._meta.name != "district" and issubclass(target, DistrictTable):
+                key = target._meta.primary_key._meta.db_column_name
+                keys.append((column._meta.name, target, target._meta.tablename, key))
+        _KEYS[table] = keys
+    return keys
+
+
+_KEYS: dict[type[Table], list[tuple[str, type[Table], str, str]]] = {}
+
+
 async def _check_references(rows: list[DistrictTable], known: dict[tuple[int, str], set[Any]] | None) -> None:
     """Refuse a foreign key that points at another district's row (one statement for all the keys)."""
     table = type(rows[0])
     district_id = rows[0].district
     counts, args, checked = [], [], []
-    for column in table._meta.foreign_key_columns:
-        target = column._foreign_key_meta.resolved_references
-        if column._meta.name == "district" or not issubclass(target, DistrictTable):
-            continue
-        wanted = {getattr(v, "id", v) for v in (getattr(row, column._meta.name) for row in rows) if v is not None}
-        wanted -= (known or {}).get((district_id, target._meta.tablename), set())
+    for name, target, tablename, key in _district_keys(table):
+        wanted = {getattr(v, "id", v) for v in (getattr(row, name) for row in rows) if v is not None}
+        if known and wanted:
+            wanted -= known.get((district_id, tablename), set())
         if not wanted:
             continue
-        key = target._meta.primary_key._meta.db_column_name
         marks = ", ".join("{}" for _ in wanted)
-        counts.append(
-            f'(SELECT count(*) FROM "{target._meta.tablename}" WHERE district = {{}} AND "{key}" IN ({marks}))'
-        )
+        counts.append(f'(SELECT count(*) FROM "{tablename}" WHERE district = {{}} AND "{key}" IN ({marks}))')
         args += [district_id, *wanted]
-        checked.append((column, target, wanted))
+        checked.append((name, target, tablename, wanted))
     if not checked:
         return
     found = (await table.raw(SHORT + "SELECT " + ", ".join(f"{c} AS c{n}" for n, c in enumerate(counts)), *args))[0]
-    for n, (column, target, wanted) in enumerate(checked):
+    for n, (name, target, tablename, wanted) in enumerate(checked):
         if found[f"c{n}"] != len(wanted):
-            raise DistrictScopeError(f"{table.__name__}.{column._meta.name} points at no {target.__name__} here")
+            raise DistrictScopeError(f"{table.__name__}.{name} points at no {target.__name__} here")
         if known is not None:
-            known.setdefault((district_id, target._meta.tablename), set()).update(wanted)
+            known.setdefault((district_id, tablename), set()).update(wanted)
 
 
 class _ScopedDelete(Delete):
