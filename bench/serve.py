@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from newsplus.testing import process_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,25 +33,12 @@ class Server:
     def peak_rss_mb(self) -> float:
         """The largest peak resident memory (VmHWM) of any of the server's processes, in MB."""
         peaks = []
-        for pid in _tree(self.process.pid):
+        for pid in process_tree(self.process.pid):
             with contextlib.suppress(OSError):
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
-
-
-def _tree(pid: int) -> list[int]:
-    """A process and all its descendants."""
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                queue.extend(int(c) for c in children)
-    return found
 
 
 def free_port() -> int:

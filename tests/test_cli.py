@@ -33,6 +33,7 @@ from newsplus import create_app
 from newsplus.cli import cli
 from newsplus.runtime import Newsplus
 from newsplus.settings import load_settings
+from newsplus.testing import process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -426,17 +427,6 @@ def test_serve_answers_healthz_once_migrated(tmp_path: Path, servers: list) -> N
     stop(process)
 
 
-def _descendants(pid: int) -> list[int]:
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{current}/task").iterdir():
-                queue.extend(int(child) for child in (task / "children").read_text().split())
-    return found
-
-
 def _connections_held(port: int, pids: list[int]) -> dict[int, int]:
     """Established connections to ``port``, counted by the process holding each (from /proc)."""
     inodes = set()
@@ -476,7 +466,7 @@ def test_serve_with_two_workers_spreads_a_burst_of_connections_over_both(tmp_pat
             connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         for connection in connections:
             assert connection.recv(1024).startswith(b"HTTP/1.1 200")
-        held = _connections_held(port, _descendants(process.pid))
+        held = _connections_held(port, process_tree(process.pid))
     finally:
         for connection in connections:
             connection.close()

@@ -39,6 +39,7 @@ __all__ = [
     "make_settings",
     "page_text",
     "postgres_schema",
+    "process_tree",
     "running",
     "serving",
     "sms_codes",
@@ -103,6 +104,20 @@ async def query_plans(folder: Path, *queries: Callable[[], Any], plugins: Sequen
         return [
             " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args)) for sql, args in compiled
         ]
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (from /proc), such as a server's workers."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                queue.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                continue
+    return found
 
 
 def sms_codes(app: Litestar) -> list[tuple[str, str]]:
