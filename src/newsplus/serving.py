@@ -23,13 +23,17 @@ def _can_spread() -> bool:
     return sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 
-def _own_listener(family: int, address: tuple[Any, ...]) -> socket.socket:
-    """A worker's socket on the shared address (uvicorn makes it listen)."""
-    sock = socket.socket(family, socket.SOCK_STREAM)
+def _bound(sock: socket.socket, address: tuple[Any, ...]) -> socket.socket:
+    """``sock`` bound to ``address`` among others bound there too (``SO_REUSEPORT``)."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
     return sock
+
+
+def _own_listener(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """A worker's socket on the shared address (uvicorn makes it listen)."""
+    return _bound(socket.socket(family, socket.SOCK_STREAM), address)
 
 
 class SpreadListener(socket.socket):
@@ -40,11 +44,7 @@ class SpreadListener(socket.socket):
     def bind_to(cls, host: str, port: int) -> SpreadListener:
         """Bind the address (port 0 picks a free one), failing here if another program holds it."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = cls(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-        return sock
+        return _bound(cls(family, socket.SOCK_STREAM), (host, port))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _own_listener, (self.family, self.getsockname())
