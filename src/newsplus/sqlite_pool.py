@@ -125,13 +125,21 @@ class PooledSQLiteEngine(SQLiteEngine):
         if self._writes is None or self._writes[0] is not loop:
             self._close_writes()
             lock = ProcessLock(self.path + WRITERS_LOCK, self.connection_kwargs.get("timeout", 5.0))
-            self._writes = (loop, WriteGroup(Lane(self._connect), lock))
+            self._writes = (loop, WriteGroup(Lane(self._connect_writing), lock))
         return self._writes[1]
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
         connection.row_factory = dict_factory
         connection.execute(FOREIGN_KEYS)
+        return connection
+
+    def _connect_writing(self) -> sqlite3.Connection:
+        # Every write is a savepoint, and an insert into a table with unique indexes keeps a statement journal:
+        # SQLite writes both to a temporary file by default. In memory, an intake's four inserts took 240 µs
+        # of the loop's time instead of 420. They hold a few pages of the current write, not the whole group.
+        connection = self._connect()
+        connection.execute("PRAGMA temp_store = MEMORY")
         return connection
 
     async def _borrow(self) -> Lane:
