@@ -452,3 +452,35 @@ async def test_a_background_loop_finishes_its_round_before_it_stops_and_a_stuck_
     started = asyncio.get_running_loop().time()
     await stuck.stop(grace=0.1)
     assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_deliveries_are_claimed_oldest_due_first(newsplus_app) -> None:
+    start = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+    with frozen_clock(start) as clock:
+        async with running(newsplus_app([notes])) as newsplus:
+            with district_scope(newsplus.districts.primary):
+                notes.recorder.fail_next = 1
+                await notes.add_note(newsplus, "先写，失败一次", None)
+                assert await newsplus.dispatcher.deliver_pending() == 0  # due again five seconds on
+                clock.advance(seconds=1)
+                for n in range(3):
+                    await notes.add_note(newsplus, f"后写{n}", None)
+                clock.advance(seconds=10)
+                assert await newsplus.dispatcher.deliver_pending(limit=3) == 3
+                assert [e.body for e in notes.recorder.events] == ["后写0", "后写1", "后写2"]
+                assert await newsplus.dispatcher.deliver_pending(limit=3) == 1
+    assert notes.recorder.events[-1].body == "先写，失败一次"
+
+
+async def test_a_claim_reads_its_batch_not_the_whole_backlog(tmp_path) -> None:
+    from newsplus.events.dispatcher import CLAIM
+    from newsplus.testing import query_plans
+
+    moment = "2026-11-26 00:00:00+00:00"
+    (plan,) = await query_plans(
+        tmp_path, lambda: Delivery.raw(CLAIM["sqlite"], moment, "t", moment, moment, 10, moment, moment)
+    )
+    # The batch comes in the index's order (no sort of every due row), and the update looks its ids up.
+    assert "USING INDEX events_delivery_status_next_attempt_at_idx" in plan
+    assert "TEMP B-TREE" not in plan
+    assert plan.startswith("SEARCH events_delivery USING INTEGER PRIMARY KEY")

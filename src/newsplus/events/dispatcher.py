@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from newsplus.clock import now
+from newsplus.db import is_postgres
 from newsplus.districts.scope import CurrentDistrict, all_districts, current_district_id, district_scope
 from newsplus.events.background import Background
 from newsplus.events.outbox import Event, decode_event
@@ -37,10 +38,22 @@ BATCH = 10  # deliveries claimed at once
 TARGETS_SECONDS = 1.0  # how long a worker keeps the list of who receives an event
 
 DUE = "status = 'pending' AND next_attempt_at <= {} AND (claimed_until IS NULL OR claimed_until < {})"
-CLAIM = (
-    "UPDATE events_delivery SET claimed_until = {}, claim_token = {}, attempts = attempts + 1 "
-    f"WHERE id IN (SELECT id FROM events_delivery WHERE {DUE} ORDER BY id LIMIT {{}}) AND {DUE} RETURNING id"
-)
+
+
+def _claim_sql(status: str) -> str:
+    """The claim: the oldest due first, in the order of the (status, next_attempt_at) index, so it reads ten rows
+    however long the backlog; the outer conditions check that no other worker claimed a row first."""
+    due = DUE.removeprefix("status")
+    return (
+        "UPDATE events_delivery SET claimed_until = {}, claim_token = {}, attempts = attempts + 1 WHERE id IN "
+        f"(SELECT id FROM events_delivery WHERE {DUE} ORDER BY next_attempt_at, id LIMIT {{}}) AND {status}{due} "
+        "RETURNING id"
+    )
+
+
+# On SQLite the outer status is written ``+status``, SQLite's way of keeping a term off an index: without
+# statistics it would walk every due row of that index instead of looking the ten ids up, on the writers' turn.
+CLAIM = {"postgres": _claim_sql("status"), "sqlite": _claim_sql("+status")}
 CLAIMED = (
     'SELECT d.id, d.target, d.attempts, d.district, t.slug AS "district.slug", t.name AS "district.name", '
     'e.name AS "event.name", e.payload AS "event.payload" FROM events_delivery d '
@@ -118,7 +131,8 @@ class Dispatcher:
         # The conditional update is the claim: a row another worker claimed first no longer matches. The
         # attempt counts now, so a delivery that kills its worker still runs out of attempts. Written as SQL
         # because the dispatcher runs it after every event: piccolo took longer to compose it than to run it.
-        claimed = await Delivery.raw(CLAIM, moment + self.claim, token, moment, moment, limit, moment, moment)
+        claim = CLAIM["postgres" if is_postgres(Delivery._meta.db) else "sqlite"]
+        claimed = await Delivery.raw(claim, moment + self.claim, token, moment, moment, limit, moment, moment)
         if not claimed:
             return token, []
         ids = [c["id"] for c in claimed]
