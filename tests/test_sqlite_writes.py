@@ -181,6 +181,38 @@ async def test_workers_of_other_processes_take_turns_and_a_write_that_gives_up_l
     assert _seen(path) == [1, 2, 3, 5, 6, 7]
 
 
+async def test_a_writer_outside_newsplus_is_waited_for_without_stalling_the_loop(tmp_path: Path) -> None:
+    """A write begins on the loop's own thread when no other worker holds the lock file; if a program that
+    does not know the lock file (the sqlite3 shell, a backup) holds SQLite's write lock, the write waits for it
+    on the lane, and the worker's other requests go on meanwhile."""
+    path = _database(tmp_path)
+    engine = PooledSQLiteEngine(str(path), timeout=5)
+    await _write(engine, 1)  # the lane is open and the fast way has been taken once
+    outsider = sqlite3.connect(path, isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    outsider.execute("INSERT INTO t VALUES (2)")
+    ticks = 0
+
+    async def other_requests() -> None:
+        nonlocal ticks
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def outsider_finishes() -> None:
+        await asyncio.sleep(0.5)
+        assert ticks == 10 and not write.done()  # the loop went on while the write waited
+        outsider.execute("COMMIT")
+
+    async with asyncio.timeout(30):
+        write = asyncio.create_task(_write(engine, 3))
+        await asyncio.gather(other_requests(), outsider_finishes())
+        await write
+    outsider.close()
+    engine.close_lanes()
+    assert _seen(path) == [1, 2, 3]
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root makes files for another owner")
 async def test_the_lock_file_root_makes_belongs_to_the_databases_owner(tmp_path: Path) -> None:
     """A `newsplus migrate` run as root must not lock the server's own user out of the lock file: it is made
