@@ -151,6 +151,30 @@ async def test_a_transaction_remembers_its_rows_only_within_their_district(newsp
             assert not await Department.exists().where(Department.name == "区城管委")  # rolled back
 
 
+async def test_the_signed_in_user_is_taken_as_checked_only_in_their_own_district(newsplus_app, monkeypatch) -> None:
+    """The session lookup finds the user in the request's district, so the request's new rows point at them with
+    no look of their own; a row of another district pointing at them is still refused."""
+    async with running(newsplus_app(settings=TWO_DISTRICTS)) as newsplus:
+        changping, yanqing = newsplus.districts.by_slug["changping"], newsplus.districts.by_slug["yanqing"]
+        with district_scope(changping):
+            staff_id = await accounts.create_staff(newsplus, "local3", "correct-horse-battery")
+            token, _ = await auth.login_with_password(
+                newsplus, "local3", "correct-horse-battery", address="198.51.100.7"
+            )
+        looks: list[str] = []
+        raw = Grant.raw.__func__
+        monkeypatch.setattr(
+            Grant, "raw", classmethod(lambda cls, sql, *args: looks.append(sql) or raw(cls, sql, *args))
+        )
+        with district_scope(changping):
+            assert (await auth.load_current_user(newsplus, token)).id == staff_id
+            await Grant.insert(Grant(user=staff_id, role="editor"))
+        assert not [sql for sql in looks if "users_user" in sql]
+        with district_scope(yanqing), pytest.raises(DistrictScopeError, match="points at no User here"):
+            await Grant.insert(Grant(user=staff_id, role="editor"))
+        assert [sql for sql in looks if "users_user" in sql]  # looked, and found no such user in Yanqing
+
+
 # -- bad input never reaches a 500 -----------------------------------------------------------------------
 
 

@@ -232,6 +232,19 @@ class _ScopedInsert(Insert):
         return result
 
 
+# Rows the current request found in its district before any write (the signed-in user, by the session
+# lookup), as (district, table, key): a new row pointing at them needs no look of its own. Set in the request's
+# own context, so nothing carries over to another request.
+_vouched: ContextVar[frozenset[tuple[int, str, Any]]] = ContextVar("newsplus_vouched", default=frozenset())
+
+
+def vouch_for(table: type[Table], key: Any) -> None:
+    """Record, for the rest of this request, that ``table``'s row ``key`` was just found in the current district."""
+    district_id = current_district_id()
+    if district_id is not None:
+        _vouched.set(_vouched.get() | {(district_id, table._meta.tablename, key)})
+
+
 # Rows the current transaction wrote or checked, by (district, table): a later row pointing at them needs no
 # second look. Kept per transaction, so nothing carries over to another request or a rolled-back attempt.
 _known: ContextVar[tuple[Any, dict[tuple[int, str], set[Any]]] | None] = ContextVar("newsplus_known", default=None)
@@ -271,10 +284,13 @@ async def _check_references(rows: list[DistrictTable], known: dict[tuple[int, st
     table = type(rows[0])
     district_id = rows[0].district
     counts, args, checked = [], [], []
+    vouched = _vouched.get()
     for name, target, tablename, key in _district_keys(table):
         wanted = {getattr(v, "id", v) for v in (getattr(row, name) for row in rows) if v is not None}
         if known and wanted:
             wanted -= known.get((district_id, tablename), set())
+        if vouched and wanted:
+            wanted = {v for v in wanted if (district_id, tablename, v) not in vouched}
         if not wanted:
             continue
         marks = ", ".join("{}" for _ in wanted)

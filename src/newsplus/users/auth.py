@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from newsplus import db
 from newsplus.clock import now
-from newsplus.districts.scope import all_districts, current_district_id
+from newsplus.districts.scope import all_districts, current_district_id, vouch_for
 from newsplus.errors import InvalidInput, RateLimited, Unauthenticated
 from newsplus.notifications.channels import Message, deliver
 from newsplus.users.access import CurrentUser
@@ -246,7 +246,8 @@ SIGNED_IN = (
     "SELECT s.id AS session_id, s.expires_at, s.revoked_at, "
     + ", ".join(f"u.{f}" for f in USER_FIELDS)
     + ', g.role, g.department FROM users_session s JOIN users_user u ON u.id = s."user" '
-    'LEFT JOIN users_grant g ON g."user" = u.id AND g.district = s.district WHERE s.token_hash = {}'
+    'LEFT JOIN users_grant g ON g."user" = u.id AND g.district = s.district WHERE s.token_hash = {} '
+    "AND u.district = s.district"
 )
 
 
@@ -260,7 +261,10 @@ async def load_current_user(newsplus: Newsplus, token: str) -> CurrentUser | Non
     if not rows or rows[0]["revoked_at"] is not None or rows[0]["expires_at"] < now():
         return None
     grants = [{"role": r["role"], "department": r["department"]} for r in rows if r["role"] is not None]
-    return _with_grants(newsplus, {f: rows[0][f] for f in USER_FIELDS}, rows[0]["session_id"], grants)
+    user = _with_grants(newsplus, {f: rows[0][f] for f in USER_FIELDS}, rows[0]["session_id"], grants)
+    if user is not None:
+        vouch_for(User, user.id)  # found in this district: the request's new rows may point at it unchecked
+    return user
 
 
 async def load_user(newsplus: Newsplus, user_id: int, session_id: int = 0) -> CurrentUser | None:
