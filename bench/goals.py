@@ -250,7 +250,7 @@ def reach_time(run: Run, data: DataSet, label: str) -> tuple[float, float]:
     with newsplus_server(data.config, run.workers, run.logs / f"newsplus-reach-{label}.log") as server:
         client = httpx.Client(base_url=server.base, timeout=60)
         admin, resident = _bearer(data.admin_token), _bearer(data.tokens[-1])
-        for n in range(5):
+        for n in range(15):
             before = client.get("/api/v1/me/notifications/unread", headers=resident).json()["unread"]
             # Each message ends two minutes on, so later runs on the same data set do not find this run's.
             soon = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
