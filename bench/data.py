@@ -4,6 +4,7 @@ inquiries and residents written in bulk (SQLite executemany, PostgreSQL COPY) â€
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 import sqlite3
@@ -302,34 +303,67 @@ def build(url: str, workdir: Path, *, articles_n: int, inquiries_n: int, residen
 # every reply older than the rating window (7 days) closed. Otherwise each server the bench starts spends its
 # first minutes catching up, 500 at a time, in the middle of the measurements.
 AT_REST = (
-    "UPDATE wenzheng_inquiry SET reminded_at = COALESCE(reminded_at, :now), escalated_at = :now "
-    "WHERE status IN ('dispatched', 'signed', 'in_progress') AND handle_due_at <= :now AND escalated_at IS NULL",
-    "UPDATE wenzheng_inquiry SET status = 'closed', closed_at = :now WHERE status = 'replied' AND replied_at <= :stale",
+    "UPDATE wenzheng_inquiry SET reminded_at = COALESCE(reminded_at, ?), escalated_at = ? "
+    "WHERE status IN ('dispatched', 'signed', 'in_progress') AND handle_due_at <= ? AND escalated_at IS NULL",
+    "UPDATE wenzheng_inquiry SET status = 'closed', closed_at = ? WHERE status = 'replied' AND replied_at <= ?",
 )
+# What an intake run adds, children first. Each run's rows are taken out again afterwards, so every run writes
+# into the data set as built: left in place, a day of runs filled half of the day's million tracking numbers,
+# and half of all intakes drew a taken number and wrote twice.
+INTAKE_TABLES = ("events_delivery", "events_event", "wenzheng_step", "wenzheng_inquiry")
+
+
+def run_sql(url: str, statements: Iterable[tuple[str, list[Any]]]) -> list[Any]:
+    """Run statements (``?`` placeholders) on a data set's database in one transaction; the first value each
+    returns, if any."""
+    statements = list(statements)
+    if url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :])) as conn, conn:
+            # Times as piccolo writes them on SQLite.
+            return [
+                (conn.execute(sql, [str(a) if isinstance(a, datetime) else a for a in args]).fetchone() or [None])[0]
+                for sql, args in statements
+            ]
+
+    async def run() -> list[Any]:
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            async with conn.transaction():
+                found = []
+                for sql, args in statements:
+                    pieces = sql.split("?")  # PostgreSQL numbers its placeholders
+                    numbered = "".join(f"{piece}${n}" for n, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+                    found.append(await conn.fetchval(numbered, *args))
+                return found
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
 
 
 def at_rest(url: str) -> None:
     """Bring the data set to rest, as if its jobs had been running all along (a no-op when it is)."""
     moment = datetime.now(UTC)
-    values = {"now": moment, "stale": moment - timedelta(days=7)}
-    if url.startswith("sqlite"):
-        with sqlite3.connect(url[len("sqlite:///") :]) as conn:
-            for statement in AT_REST:
-                conn.execute(statement, {k: str(v) for k, v in values.items()})
-        return
+    stale = moment - timedelta(days=7)
+    run_sql(url, [(AT_REST[0], [moment, moment, moment]), (AT_REST[1], [moment, stale])])
 
-    async def run() -> None:
-        import asyncpg
 
-        conn = await asyncpg.connect(url)
-        try:
-            for statement in AT_REST:
-                args = [values["now"], values["stale"]][: 2 if ":stale" in statement else 1]
-                await conn.execute(statement.replace(":stale", "$2").replace(":now", "$1"), *args)
-        finally:
-            await conn.close()
+def intake_marks(url: str) -> list[int]:
+    """The highest id in each table an intake run writes to, before it runs."""
+    return [mark or 0 for mark in run_sql(url, [(f"SELECT max(id) FROM {table}", []) for table in INTAKE_TABLES])]
 
-    asyncio.run(run())
+
+def forget_intakes(url: str, marks: list[int]) -> None:
+    """Take out what was written above ``marks``: the data set is as it was before the intake run."""
+    deletes = [(f"DELETE FROM {table} WHERE id > ?", [mark]) for table, mark in zip(INTAKE_TABLES, marks, strict=True)]
+    if not url.startswith("sqlite"):
+        # Only these rows point at each other. PostgreSQL would look for inquiries merged into each one it deletes
+        # by reading all million (nothing in newsplus deletes an inquiry, so ``merged_into`` has no index), so its
+        # foreign-key checks are off for this one transaction, as they are on a plain SQLite connection.
+        deletes.insert(0, ("SET LOCAL session_replication_role = replica", []))
+    run_sql(url, deletes)
 
 
 def _grant_staff(url: str, refs: dict[str, Any], residents_n: int, tokens: int) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from bench.data import DataSet, write_config
+from bench.data import DataSet, forget_intakes, intake_marks, write_config
 from bench.load import Load, drive
 from bench.reference import payload_key
 from bench.serve import Server, newsplus_server, reference_server, start_up_seconds
@@ -160,8 +160,10 @@ def _settle(server: Server, admin_token: str, limit: float = 180) -> None:
 def _intake_load(
     run: Run, data: DataSet, workers: int, log: Path, rates: str | None = None
 ) -> tuple[Load, list[float]]:
-    """Drive 问政 intake through the API on a fresh server; time the rates report first, when given."""
+    """Drive 问政 intake through the API on a fresh server; time the rates report first, when given. What the run
+    wrote is taken out again afterwards (``forget_intakes``)."""
     timings = []
+    marks = intake_marks(data.url)
     with newsplus_server(data.config, workers, log) as server:
         # The report first, once events left by an earlier run are delivered: after the intake load the
         # server is busy delivering that load's events for a while.
@@ -187,6 +189,7 @@ def _intake_load(
             python=run.python_load,
         )
         _settle(server, data.admin_token)  # leave the data set with nothing pending for the next run
+    forget_intakes(data.url, marks)
     return load, timings
 
 
