@@ -193,38 +193,36 @@ def _intake_load(
     return load, timings
 
 
+def _intake_row(engine: str, label: str, load: Load, goal: bool) -> Row:
+    """One intake figure; ``goal`` when it is the one the goal is judged by."""
+    met = load.rps >= 1000 and load.unexpected == 0
+    return Row(
+        f"P3 问政 intake through the API, {engine}, {label}: written/s",
+        f"{load.rps:,.0f}",
+        "",
+        "",
+        "≥ 1,000/s, all 201" if goal else "(goal per core, below)",
+        met if goal else None,
+    )
+
+
 def intake_goals(run: Run, data: DataSet, engine: str) -> list[Row]:
-    """P3: 问政 intake through the API, and the rates query by department for one month; with one worker per
-    core as well, as a deployment serves (``per_core``)."""
+    """P3: 问政 intake through the API, and the rates query by department for one month.
+
+    The intake is a rate, not a ratio to the reference, so it is judged as a deployment serves it: one worker
+    per core (``per_core``, docs/deployment.md). The run's own worker count is reported beside it.
+    """
     month = "2025-06" if data.inquiries >= 100_000 else "2022-11"
     rates = f"/api/v1/wenzheng/rates?by=department&month={month}"
     load, timings = _intake_load(run, data, run.workers, run.logs / f"newsplus-intake-{engine}.log", rates)
     median = statistics.median(timings[2:])
-    label = "worker" if run.workers == 1 else "workers"
-    rows = [
-        Row(
-            f"P3 问政 intake through the API, {engine}, {run.workers} {label}: written/s",
-            f"{load.rps:,.0f}",
-            "",
-            "",
-            "≥ 1,000/s, all 201",
-            load.rps >= 1000 and load.unexpected == 0,
-        )
-    ]
     cores = os.cpu_count() or 1
-    if run.per_core and cores > run.workers:
-        log = run.logs / f"newsplus-intake-{engine}-{cores}.log"
-        wide, _ = _intake_load(run, data, cores, log)
-        rows.append(
-            Row(
-                f"P3 问政 intake through the API, {engine}, {cores} workers (one per core): written/s",
-                f"{wide.rps:,.0f}",
-                "",
-                "",
-                "≥ 1,000/s, all 201",
-                wide.rps >= 1000 and wide.unexpected == 0,
-            )
-        )
+    per_core = run.per_core and cores > run.workers
+    label = f"{run.workers} worker" if run.workers == 1 else f"{run.workers} workers"
+    rows = [_intake_row(engine, label, load, goal=not per_core)]
+    if per_core:
+        wide, _ = _intake_load(run, data, cores, run.logs / f"newsplus-intake-{engine}-{cores}.log")
+        rows.append(_intake_row(engine, f"{cores} workers (one per core)", wide, goal=True))
     rows.append(
         Row(
             f"P3 rates by department for {month}, {data.inquiries:,} inquiries, {engine}",
