@@ -364,6 +364,9 @@ def forget_intakes(url: str, marks: list[int]) -> None:
         # foreign-key checks are off for this one transaction, as they are on a plain SQLite connection.
         deletes.insert(0, ("SET LOCAL session_replication_role = replica", []))
     run_sql(url, deletes)
+    if url.startswith("sqlite"):  # the next server's first writes would otherwise copy all of it back
+        with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _grant_staff(url: str, refs: dict[str, Any], residents_n: int, tokens: int) -> None:
