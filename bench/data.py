@@ -42,6 +42,11 @@ class DataSet:
     channel: str = "zhengwu"
 
 
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///…`` data set."""
+    return Path(url.removeprefix("sqlite:///"))
+
+
 def settings_toml(url: str, workdir: Path, plugins: Iterable[str]) -> str:
     """The deployment's newsplus.toml: the same settings a site uses, background loops on."""
     names = ", ".join(f'"{p}"' for p in plugins)
@@ -279,7 +284,7 @@ def build(url: str, workdir: Path, *, articles_n: int, inquiries_n: int, residen
         for name in ("bench-supervisor", "bench-admin")
     ]
     if url.startswith("sqlite"):
-        path = Path(url[len("sqlite:///") :])
+        path = sqlite_path(url)
 
         def load(table: type, rows: Iterable[dict[str, Any]]) -> int:
             return load_sqlite(path, table, rows)
@@ -318,7 +323,7 @@ def run_sql(url: str, statements: Iterable[tuple[str, list[Any]]]) -> list[Any]:
     returns, if any."""
     statements = list(statements)
     if url.startswith("sqlite"):
-        with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :])) as conn, conn:
+        with contextlib.closing(sqlite3.connect(sqlite_path(url))) as conn, conn:
             # Times as piccolo writes them on SQLite.
             return [
                 (conn.execute(sql, [str(a) if isinstance(a, datetime) else a for a in args]).fetchone() or [None])[0]
@@ -365,7 +370,7 @@ def forget_intakes(url: str, marks: list[int]) -> None:
         deletes.insert(0, ("SET LOCAL session_replication_role = replica", []))
     run_sql(url, deletes)
     if url.startswith("sqlite"):  # the next server's first writes would otherwise copy all of it back
-        with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
+        with contextlib.closing(sqlite3.connect(sqlite_path(url))) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -390,7 +395,7 @@ def _grant_staff(url: str, refs: dict[str, Any], residents_n: int, tokens: int) 
         for i in range(2)
     ]
     if url.startswith("sqlite"):
-        path = Path(url[len("sqlite:///") :])
+        path = sqlite_path(url)
         load_sqlite(path, Grant, grants)
         load_sqlite(path, Session, staff_sessions)
     else:
