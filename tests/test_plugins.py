@@ -8,7 +8,7 @@ import types
 
 import pydantic
 import pytest
-from litestar import post
+from litestar import Router, get, post
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 
@@ -224,3 +224,44 @@ def test_building_an_app_does_not_load_pydantic_unless_a_plugin_uses_it() -> Non
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+@get("/api/v1/shared-path/items", guards=[anyone])
+async def list_items() -> list[str]:
+    """The items."""
+    return ["一"]
+
+
+@post("/api/v1/shared-path/items", guards=[anyone], status_code=201)
+async def add_item() -> str:
+    """Add an item."""
+    return "二"
+
+
+def test_two_plugins_may_serve_one_path_and_the_handler_map_matches_litestars() -> None:
+    """The app keeps its handler map up to date instead of rebuilding it per path; it must equal litestar's own."""
+    reader = module("items_reader", register_routes=hookimpl(lambda: [list_items]))
+    writer = module("items_writer", register_routes=hookimpl(lambda: [add_item]))
+    app = make_app(["wenzheng", "services", "activities", "govinfo", reader, writer])
+    assert app.route_handler_method_map == Router.route_handler_method_map.fget(app)
+    assert set(app.route_handler_method_map["/api/v1/shared-path/items"]) == {"GET", "POST", "OPTIONS"}
+    with TestClient(app) as client:
+        assert client.get("/api/v1/shared-path/items").json() == ["一"]
+        assert client.post("/api/v1/shared-path/items").status_code == 201
+
+
+def test_importing_newsplus_and_building_an_app_leave_the_garbage_collector_as_it_was() -> None:
+    """Start-up pauses automatic collection (newsplus.startup); a program that imports newsplus gets it back."""
+    code = (
+        "import gc, sys\n"
+        "if sys.argv[1] == 'off': gc.disable()\n"
+        "import newsplus\n"
+        "seen = [gc.isenabled()]\n"
+        "from newsplus.testing import make_app\n"
+        "make_app(['wenzheng'])\n"
+        "print(seen[0], gc.isenabled())\n"
+    )
+    for state, expected in (("on", "True True"), ("off", "False False")):
+        done = subprocess.run([sys.executable, "-c", code, state], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip().splitlines()[-1] == expected

@@ -23,6 +23,7 @@ from litestar.exceptions import (
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.routes import HTTPRoute, WebSocketRoute
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -31,6 +32,7 @@ from newsplus.notifications.channels import usable_channels
 from newsplus.ratelimit import RateLimiter
 from newsplus.runtime import Newsplus
 from newsplus.settings import Settings, SettingsError, load_settings, require_secret
+from newsplus.startup import collector_paused
 from newsplus.users.access import anyone, route_access
 from newsplus.users.middleware import COOKIELESS_WRITES
 from newsplus.version import __version__
@@ -78,12 +80,31 @@ def _check_access(app: Litestar, newsplus: Newsplus) -> None:
 
 
 class _App(Litestar):
-    """litestar, loading its pydantic and attrs support only when a plugin uses pydantic.
+    """litestar, with two costs of building an app with every plugin taken out.
 
-    newsplus speaks msgspec; pydantic is installed because piccolo depends on it, and importing litestar's
-    pydantic plugin (all of pydantic) was a third of building the app. A plugin whose routes take pydantic
-    models has imported pydantic by the time the app is built, and then gets litestar's defaults.
+    - Its pydantic and attrs support load only when a plugin uses pydantic. newsplus speaks msgspec; pydantic is
+      installed because piccolo depends on it, and importing litestar's pydantic plugin (all of pydantic) was a
+      third of building the app. A plugin whose routes take pydantic models has imported pydantic by the time
+      the app is built, and then gets litestar's defaults.
+    - The map of handlers by path is kept up to date rather than rebuilt: litestar rebuilds it from every route
+      for each path it registers, which grows with the square of the routes (about 280 paths with every plugin).
     """
+
+    @property
+    def route_handler_method_map(self) -> dict[str, dict[str, Any]]:
+        known, by_path = self.__dict__.get("_handler_map") or ([], {})
+        if self.routes[: len(known)] != known:  # a path registered twice has a new route in its old place
+            known, by_path = [], {}
+        for route in self.routes[len(known) :]:
+            handlers = by_path.setdefault(route.path, {})
+            if isinstance(route, HTTPRoute):
+                handlers.update(
+                    (method, handler) for handler in route.route_handlers for method in handler.http_methods
+                )
+            else:
+                handlers["websocket" if isinstance(route, WebSocketRoute) else "asgi"] = route.route_handler
+        self.__dict__["_handler_map"] = ([*self.routes], by_path)
+        return by_path
 
     @staticmethod
     def _get_default_plugins(plugins: list[Any]) -> list[Any]:
@@ -96,6 +117,7 @@ class _App(Litestar):
         return plugins
 
 
+@collector_paused()  # what it builds lives as long as the app (see newsplus.startup)
 def create_app(
     settings: Settings | None = None, *, plugins: Sequence[Any] | None = None, newsplus: Newsplus | None = None
 ) -> Litestar:

@@ -131,12 +131,12 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
     from newsplus import db
     from newsplus.app import create_app, served_app
     from newsplus.serving import run_server
+    from newsplus.startup import collector_paused
 
     settings = load_settings(config_path)
     require_secret(settings)
-    newsplus = Newsplus(settings)
 
-    async def check() -> None:
+    async def check(newsplus: Newsplus) -> None:
         await newsplus.open_database()
         try:
             if settings.database.auto_migrate:  # migrate once here, not in every worker
@@ -148,7 +148,9 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
         if pending:
             raise DatabaseError(f"the database is not up to date: run `newsplus migrate` ({len(pending)} pending)")
 
-    asyncio.run(check())
+    with collector_paused():  # see newsplus.startup; create_app holds it too
+        newsplus = Newsplus(settings)
+        asyncio.run(check(newsplus))
     os.environ["NEWSPLUS_CONFIG"] = str(Path(config_path).resolve())
     single = workers == 1 and not reload  # one process: serve the app built on the checked Newsplus
     run_server(
