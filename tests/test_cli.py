@@ -483,13 +483,15 @@ from newsplus.cli import cli  # what `newsplus serve` imports before it builds t
 from newsplus.app import create_app
 from newsplus.settings import load_settings
 create_app(load_settings(sys.argv[1]))
-print(" ".join(sorted(name for name in ("rich", "PIL", "segno") if name in sys.modules)))
+loaded = [name for name in ("rich", "PIL", "segno", "black", "yaml") if name in sys.modules]
+print(" ".join(sorted(name for name in loaded if type(sys.modules[name]).__name__ != "_Deferred")))
 """
 
 
 def test_serving_every_plugin_leaves_command_and_upload_libraries_unloaded(tmp_path: Path) -> None:
-    """Start-up with every plugin goes without rich (tables for commands), Pillow (uploads) or segno (QR codes):
-    each loads when first used, and importing them cost a tenth of a second of every start."""
+    """Start-up with every plugin goes without rich (tables for commands), Pillow (uploads), segno (QR codes),
+    black (piccolo's migration files) or yaml (litestar's YAML schema): each loads when first used, and
+    importing them cost a tenth of a second of every start."""
     plugins = ", ".join(f'"{name}"' for name in INSTALLED_PLUGINS)
     config = sqlite_config(tmp_path, f"[plugins]\nenabled = [{plugins}]\n")
     done = subprocess.run(
@@ -497,6 +499,14 @@ def test_serving_every_plugin_leaves_command_and_upload_libraries_unloaded(tmp_p
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_a_module_newsplus_defers_loads_in_full_when_first_used() -> None:
+    """``yaml`` is deferred at import (newsplus.deferred); a program using it gets the whole module."""
+    code = "import newsplus, yaml; print(yaml.safe_dump({'区': 1}, allow_unicode=True).strip(), yaml.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "区: 1 yaml"
 
 
 # -- plugin commands and demo data -----------------------------------------------------------------------
