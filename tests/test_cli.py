@@ -483,15 +483,15 @@ from newsplus.cli import cli  # what `newsplus serve` imports before it builds t
 from newsplus.app import create_app
 from newsplus.settings import load_settings
 create_app(load_settings(sys.argv[1]))
-loaded = [name for name in ("rich", "PIL", "segno", "black", "yaml") if name in sys.modules]
+loaded = [name for name in ("rich", "PIL", "segno", "black", "yaml", "babel") if name in sys.modules]
 print(" ".join(sorted(name for name in loaded if type(sys.modules[name]).__name__ != "_Deferred")))
 """
 
 
 def test_serving_every_plugin_leaves_command_and_upload_libraries_unloaded(tmp_path: Path) -> None:
     """Start-up with every plugin goes without rich (tables for commands), Pillow (uploads), segno (QR codes),
-    black (piccolo's migration files) or yaml (litestar's YAML schema): each loads when first used, and
-    importing them cost a tenth of a second of every start."""
+    black (piccolo's migration files), yaml (litestar's YAML schema) or Babel (the catalogues, read when a
+    language is first asked for): each loads when first used, and they cost a tenth of a second of every start."""
     plugins = ", ".join(f'"{name}"' for name in INSTALLED_PLUGINS)
     config = sqlite_config(tmp_path, f"[plugins]\nenabled = [{plugins}]\n")
     done = subprocess.run(
