@@ -159,7 +159,7 @@ def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, newsplus_
         schema = newsplus_database_url.rsplit("search_path=", 1)[1]
 
         async def as_ordinary_role() -> dict:
-            from newsplus.districts.rls import set_connection_district
+            from newsplus.districts.rls import pool_options
 
             admin = await asyncpg.connect(newsplus_database_url)
             role = "newsplus_rls_probe"
@@ -172,7 +172,8 @@ def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, newsplus_
             await admin.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {role}')
             await admin.close()
             url = newsplus_database_url.replace("postgres@", f"{role}@")
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=1, setup=set_connection_district)
+            # One connection, as newsplus pools it: each scope below reuses it after another district.
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=1, **pool_options())
             newsplus = client.app.state.newsplus
             try:
                 result = {}
@@ -194,8 +195,17 @@ def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, newsplus_
                 with all_districts():
                     async with pool.acquire() as conn:
                         result["all"] = await conn.fetchval("SELECT count(*) FROM notes_note")
+                told: list[str] = []  # what the pooled connection sends from here on
                 async with pool.acquire() as conn:  # outside any scope: the wall is closed
+                    conn.add_query_logger(lambda record: told.append(record.query))
                     result["unscoped"] = await conn.fetchval("SELECT count(*) FROM notes_note")
+                with district_scope(newsplus.districts.by_slug["changping"]):
+                    for _ in range(3):  # the district travels only when it changes: once for three queries
+                        async with pool.acquire() as conn:
+                            result["changping_again"] = await conn.fetchval(
+                                "SELECT string_agg(body, ',') FROM notes_note"
+                            )
+                result["told"] = sum("set_config" in query for query in told)
                 bare = await asyncpg.connect(url)  # a connection that never says its district
                 result["bare"] = await bare.fetchval("SELECT count(*) FROM notes_note")
                 await bare.close()
@@ -209,6 +219,8 @@ def test_row_level_security_is_a_second_wall_on_postgres(newsplus_app, newsplus_
             "yanqing": "延庆",
             "all": 2,
             "unscoped": 0,
+            "changping_again": "昌平",
+            "told": 1,
             "bare": 0,
             "insert_other": "InsufficientPrivilegeError",
         }

@@ -79,12 +79,15 @@ def _enable_wal(path: Path) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-async def open_pool(engine: Engine, *, min_size: int = 1, max_size: int = 10, setup: Callable | None = None) -> None:
-    """Open the PostgreSQL connection pool (nothing to do on SQLite); an unreachable server is a DatabaseError."""
+async def open_pool(engine: Engine, *, min_size: int = 1, max_size: int = 10, **options: Any) -> None:
+    """Open the PostgreSQL connection pool (nothing to do on SQLite); an unreachable server is a DatabaseError.
+
+    ``options`` go to asyncpg's ``create_pool`` (``setup``, ``reset``, ``connection_class``).
+    """
     if not is_postgres(engine):
         return
     try:
-        await engine.start_connection_pool(min_size=min_size, max_size=max_size, setup=setup)
+        await engine.start_connection_pool(min_size=min_size, max_size=max_size, **options)
     except (TimeoutError, OSError) as exc:
         raise DatabaseError(f"cannot reach the database: {exc}") from None
     except Exception as exc:  # asyncpg's own errors: wrong database, role, password

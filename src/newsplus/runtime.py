@@ -11,7 +11,7 @@ from piccolo.engine.base import Engine
 
 from newsplus import db
 from newsplus.districts.directory import DistrictDirectory
-from newsplus.districts.rls import set_connection_district
+from newsplus.districts.rls import pool_options
 from newsplus.events.dispatcher import Dispatcher
 from newsplus.events.jobs import Scheduler
 from newsplus.events.outbox import Event, event_name
@@ -122,9 +122,7 @@ class Newsplus:
     async def open_database(self) -> None:
         """Open the connection pool on PostgreSQL (every connection learns the district it works for)."""
         database = self.settings.database
-        await db.open_pool(
-            self.engine, min_size=database.pool_min, max_size=database.pool_max, setup=set_connection_district
-        )
+        await db.open_pool(self.engine, min_size=database.pool_min, max_size=database.pool_max, **pool_options())
 
     async def start(self) -> None:
         """Open the database, make sure it is migrated, then run every plugin's startup hook."""

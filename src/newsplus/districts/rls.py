@@ -1,6 +1,7 @@
 """PostgreSQL row-level security: the second wall behind DistrictTable's query scoping.
 
-Every pooled connection is told the current district (``newsplus.district``) when it is handed out, and
+Every pooled connection is told the current district (``newsplus.district``) when it is handed out to a
+task of another district than the one it last worked for (the setting survives its return to the pool), and
 every district-owned table gets a policy that shows and accepts only that district's rows. Inside
 ``all_districts()`` the setting is ``all``; outside any scope it is ``none``, and a connection that never
 set it sees nothing. PostgreSQL exempts superusers from row-level security, so a deployment connects as
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 
@@ -19,11 +21,44 @@ from newsplus.districts.scope import ALL_DISTRICTS, DistrictTable, _current
 SETTING = "newsplus.district"
 
 
+class DistrictConnection(asyncpg.Connection):
+    """A pooled PostgreSQL connection that remembers the district it last told the server."""
+
+    __slots__ = ("_district",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._district: str | None = None
+
+    async def work_for(self, district: str) -> None:
+        """Tell the server the district this connection now works for, unless it already knows."""
+        if self._district == district:
+            return
+        self._district = None  # unknown until the server has answered: a cancelled call must not be trusted
+        await self.execute(f"SELECT set_config('{SETTING}', $1, false)", district)
+        self._district = district
+
+
 async def set_connection_district(connection: Any) -> None:
     """asyncpg pool ``setup``: tell the connection which district the acquiring task works for."""
     value = _current.get()
     district = "none" if value is None else "all" if value is ALL_DISTRICTS else str(value.id)
-    await connection.execute(f"SELECT set_config('{SETTING}', $1, false)", district)
+    await connection.work_for(district)
+
+
+async def keep_session(connection: Any) -> None:
+    """asyncpg pool ``reset``: keep the session as it is when a connection goes back to the pool.
+
+    asyncpg has already rolled back any open transaction. Its default reset would also run ``RESET ALL``
+    (forgetting the district), ``CLOSE ALL``, ``UNLISTEN *`` and ``pg_advisory_unlock_all()``: a second
+    round trip on every query, and a third to tell the district again. newsplus keeps no other session
+    state on pooled connections; code that needs session state (an advisory lock, LISTEN) opens its own.
+    """
+
+
+def pool_options() -> dict[str, Any]:
+    """What asyncpg's ``create_pool`` needs so every pooled connection works for the acquiring district."""
+    return {"connection_class": DistrictConnection, "setup": set_connection_district, "reset": keep_session}
 
 
 POLICY = "newsplus_district_v2"  # a new name whenever the rule changes, so start-up can tell it is current
