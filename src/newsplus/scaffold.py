@@ -1,8 +1,6 @@
 """``newsplus new`` and ``newsplus new-plugin``: a new district app, a new plugin package, each with tests
 that pass as generated."""
 
-from __future__ import annotations
-
 import re
 import secrets
 from pathlib import Path
@@ -34,7 +32,6 @@ modules = ["site_local.plugin"]        # this site's own plugin, beside this fil
 SITE_PLUGIN = '''\
 """{title}'s own plugin: where the district adds tiles, service modules, demo data and templates."""
 
-from __future__ import annotations
 
 from newsplus import HomeTile, hookimpl
 
@@ -110,7 +107,6 @@ asyncio_default_fixture_loop_scope = "function"
 PLUGIN_MODULE = '''\
 """The {name} plugin: its settings, routes, page and home tile."""
 
-from __future__ import annotations
 
 from typing import Any
 

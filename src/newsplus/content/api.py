@@ -1,8 +1,6 @@
 """The readers' content API: feeds, channels, articles with likes, favourites, shares and comments, topics,
 search."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import msgspec

@@ -1,7 +1,5 @@
 """The desk's front page for editors (dashboard), the planning board and reach statistics."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo

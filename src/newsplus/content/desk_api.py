@@ -1,8 +1,6 @@
 """The desk's content API under /api/v1/content: articles and their review, media, comments, channels,
 topics, pins and planning."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from litestar import Request, Router, delete, get, post, put

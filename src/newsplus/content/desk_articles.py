@@ -1,7 +1,5 @@
 """The desk's article pages: the list, the editor, review actions, history, compare, restore and exports."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo

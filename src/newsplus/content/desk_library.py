@@ -1,7 +1,5 @@
 """The desk's library pages: media uploads, comment moderation, channels, topics (专题) and pins (置顶)."""
 
-from __future__ import annotations
-
 from typing import Any
 from zoneinfo import ZoneInfo
 

@@ -1,7 +1,5 @@
 """H5 pages for readers: channel, article, topic, search and favourites; Atom feeds; uploaded media files."""
 
-from __future__ import annotations
-
 import mimetypes
 import re
 from pathlib import Path

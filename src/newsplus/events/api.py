@@ -1,7 +1,5 @@
 """The events API and desk page: the delivery log (failures and retries) and retrying by hand."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from litestar import Request, get, post

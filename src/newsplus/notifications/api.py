@@ -1,7 +1,5 @@
 """The notifications API: the inbox and its stream, preferences, pop-ups, broadcasts and webhooks."""
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any

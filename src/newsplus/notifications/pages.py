@@ -1,7 +1,5 @@
 """The notifications pages: the H5 inbox and settings, pop-up actions, and the desk's compose pages."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo

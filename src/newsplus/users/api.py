@@ -1,7 +1,5 @@
 """The users JSON API: sign in and out, the caller's own account, departments, staff and roles."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, patch, post

@@ -1,7 +1,5 @@
 """The users pages: sign in (code or password), my account, and the desk's staff and department pages."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import msgspec

@@ -1,7 +1,5 @@
 """Pages every district app has: the H5 home, the desk's front page, language and 适老化 switches, health."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import msgspec

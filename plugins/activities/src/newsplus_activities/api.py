@@ -1,8 +1,6 @@
 """The residents' activities API under /api/v1/activities: activities and calendars, registration, votes and
 results, coupons."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from litestar import Request, Response, Router, get, post

@@ -2,8 +2,6 @@
 registrations (CSV), candidates to moderate and the vote audit, check-in by scanning, merchants and coupon
 batches, redemption at a merchant's counter."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo

@@ -1,8 +1,6 @@
 """The organisers' and merchants' activities API under /api/v1/activities/desk: activities, registrations and
 check-in, candidates and the vote audit, merchants, coupon batches, redemption and statistics."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from litestar import Request, Response, Router, get, post, put

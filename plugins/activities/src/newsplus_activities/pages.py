@@ -1,8 +1,6 @@
 """H5 pages of activities: the list by status, an activity's page (sign up, vote, claim coupons, add to
 calendar, share), one's registration with its QR code, results, my activities and coupons."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from litestar import Request, get, post

@@ -1,8 +1,6 @@
 """The government-information API under /api/v1/govinfo: the 政务 tab for residents, publishing and review for
 departments, pop-ups, pinned topics and imports for govinfo editors."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import msgspec

@@ -1,8 +1,6 @@
 """Desk pages of government information: a department's notices and the form to write one, review, pop-ups,
 pinned livelihood topics, imports with their progress and report."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo

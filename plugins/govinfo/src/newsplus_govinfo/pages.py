@@ -1,8 +1,6 @@
 """H5 pages of the 政务 tab: every department's notices in one place with filters and search, the department
 directory, a department's page, one notice, following categories and departments."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from litestar import Request, get, post

@@ -1,7 +1,5 @@
 """The life-services API under /api/v1/services: the directory, eligibility, applications, bookings."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Annotated, Any
 

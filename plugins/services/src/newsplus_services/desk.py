@@ -1,8 +1,6 @@
 """Desk pages of the life services: a department's application queue, one application's steps, the day's
 bookings per resource with check-in."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Any
 

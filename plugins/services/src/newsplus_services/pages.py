@@ -1,8 +1,6 @@
 """H5 pages of the life services: the directory, a module's page (guide, FAQs, eligibility, related reading),
 its application form and bookings, and the resident's own services, applications and bookings."""
 
-from __future__ import annotations
-
 from datetime import date, datetime, timedelta
 from typing import Any
 

@@ -1,7 +1,5 @@
 """The 问政 API under /api/v1/wenzheng: residents write, follow and rate; staff dispatch and handle."""
 
-from __future__ import annotations
-
 import csv
 import io
 from typing import Annotated, Any

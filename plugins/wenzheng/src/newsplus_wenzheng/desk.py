@@ -1,7 +1,5 @@
 """Desk pages of 问政: the dispatcher console, a department's queue, one inquiry's actions, rates, routing rules."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo

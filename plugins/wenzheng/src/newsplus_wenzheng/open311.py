@@ -2,8 +2,6 @@
 write with an api_key), tokens; XML (required by the spec) and JSON. Requests are the district's public
 inquiries; personal details (names, phone, e-mail) are taken in but never given out."""
 
-from __future__ import annotations
-
 import re
 from datetime import datetime
 from typing import Any

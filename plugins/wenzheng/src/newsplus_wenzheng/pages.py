@@ -1,7 +1,5 @@
 """H5 pages of 问政: the public board, writing an inquiry, my inquiries, one inquiry's timeline and rating."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from litestar import Request, get, post
