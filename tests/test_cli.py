@@ -489,7 +489,8 @@ handlers = {h for methods in app.route_handler_method_map.values() for h in meth
 postponed = {  # handlers whose annotations litestar would compile and evaluate one by one
     f"{h.fn.__module__}.{h.fn.__name__}"
     for h in handlers
-    if h.fn.__module__.startswith(("newsplus", "changping")) and any(isinstance(a, str) for a in h.fn.__annotations__.values())
+    if h.fn.__module__.startswith(("newsplus", "changping"))
+    and any(isinstance(a, str) for a in h.fn.__annotations__.values())
 }
 print(" ".join(sorted(postponed)))
 """
