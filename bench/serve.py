@@ -48,13 +48,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait(base: str, process: subprocess.Popen, path: str, log: Path, timeout: float = 120) -> float:
+def _wait(
+    client: httpx.Client, base: str, process: subprocess.Popen, path: str, log: Path, timeout: float = 120
+) -> float:
     began = time.perf_counter()
     while time.perf_counter() - began < timeout:
         if process.poll() is not None:
             raise RuntimeError(f"the server stopped while starting:\n{log.read_text()[-3000:]}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + path, timeout=2).status_code < 500:
+            if client.get(base + path, timeout=2).status_code < 500:
                 return time.perf_counter() - began
         time.sleep(0.02)
     raise RuntimeError(f"the server did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
@@ -74,13 +76,15 @@ def _process(
     command: list[str], base: str, path: str, log: Path, env: dict[str, str], workers: int
 ) -> Iterator[Server]:
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
+    # One client, made before the clock starts: a new httpx client per poll spends 30–35 ms setting up TLS
+    # defaults before it sends anything, which added about 60 ms to every start-up figure.
+    with log.open("w") as out, httpx.Client() as client:
         began = time.perf_counter()
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT, env=env
         )
         try:
-            _wait(base, process, path, log)
+            _wait(client, base, process, path, log)
             _all_listening(process, log, workers)
             yield Server(base=base, process=process, started_in=time.perf_counter() - began)
         finally:

@@ -5,8 +5,9 @@ This module is the public facade plugins import; everything else is internal and
 
 from newsplus.startup import collector_paused
 
-# Importing newsplus allocates only what lives as long as the process (see newsplus.startup).
-with collector_paused():
+# Importing newsplus allocates only what lives as long as the process (modules, classes, tables): it is frozen
+# out of the collector's passes once imported (see newsplus.startup).
+with collector_paused(freeze=True):
     # First, so that piccolo's app registry finds black deferred (see newsplus.deferred).
     import newsplus.deferred  # noqa: F401
 

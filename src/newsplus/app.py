@@ -174,9 +174,10 @@ def create_app(
 
 def app_from_env() -> Litestar:
     """The app for servers (``uvicorn --factory newsplus.app:app_from_env``): settings from NEWSPLUS_CONFIG."""
-    settings = load_settings(os.environ.get("NEWSPLUS_CONFIG"))
-    require_secret(settings)
-    return served_app(create_app(settings))
+    with collector_paused():  # served_app freezes what was built before the collector resumes
+        settings = load_settings(os.environ.get("NEWSPLUS_CONFIG"))
+        require_secret(settings)
+        return served_app(create_app(settings))
 
 
 def served_app(app: Litestar) -> Litestar:

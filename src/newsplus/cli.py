@@ -148,13 +148,14 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
         if pending:
             raise DatabaseError(f"the database is not up to date: run `newsplus migrate` ({len(pending)} pending)")
 
-    with collector_paused():  # see newsplus.startup; create_app holds it too
-        newsplus = Newsplus(settings)
-        asyncio.run(check(newsplus))
     os.environ["NEWSPLUS_CONFIG"] = str(Path(config_path).resolve())
     single = workers == 1 and not reload  # one process: serve the app built on the checked Newsplus
+    with collector_paused():  # until served_app has frozen what start-up built (see newsplus.startup)
+        newsplus = Newsplus(settings)
+        asyncio.run(check(newsplus))
+        app = served_app(create_app(newsplus=newsplus)) if single else "newsplus.app:app_from_env"
     run_server(
-        served_app(create_app(newsplus=newsplus)) if single else "newsplus.app:app_from_env",
+        app,
         factory=not single,
         host=host,
         port=port,
