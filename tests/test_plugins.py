@@ -250,6 +250,26 @@ def test_two_plugins_may_serve_one_path_and_the_handler_map_matches_litestars() 
         assert client.post("/api/v1/shared-path/items").status_code == 201
 
 
+def test_every_path_answers_options_with_all_its_methods_from_one_handler() -> None:
+    """OPTIONS says which methods a path answers, every one of them (litestar's own per-path handler named only
+    the first registered); one handler serves every path, so building the app registers it once."""
+    reader = module("items_reader", register_routes=hookimpl(lambda: [list_items]))
+    writer = module("items_writer", register_routes=hookimpl(lambda: [add_item]))
+    app = make_app(["wenzheng", reader, writer])
+    options = {id(methods["OPTIONS"]) for methods in app.route_handler_method_map.values() if "OPTIONS" in methods}
+    assert len(options) == 1
+    with TestClient(app) as client:
+        for path, allowed in (
+            ("/api/v1/articles/7/like", "DELETE, OPTIONS, POST"),
+            ("/api/v1/shared-path/items", "GET, OPTIONS, POST"),
+            ("/api/v1/feed", "GET, OPTIONS"),
+        ):
+            answer = client.options(path)
+            assert (answer.status_code, answer.headers["allow"], answer.content) == (204, allowed, b"")
+            assert answer.headers["x-content-type-options"] == "nosniff"  # the app's headers, as on any answer
+        assert client.options("/api/v1/no-such-path").status_code == 404
+
+
 def test_importing_newsplus_and_building_an_app_leave_the_garbage_collector_as_it_was() -> None:
     """Start-up pauses automatic collection (newsplus.startup); a program that imports newsplus gets it back."""
     code = (
