@@ -106,8 +106,8 @@ class _App(Litestar):
     - The map of handlers by path is kept up to date rather than rebuilt: litestar rebuilds it from every route
       for each path it registers, which grows with the square of the routes (about 280 paths with every plugin).
     - One OPTIONS handler answers every path. litestar makes one for each path that has none and registers each
-      on its own (its signature read, its guards, dependencies and parameters resolved): 284 of them with every
-      plugin were 130–160 ms of building the app. Each path still answers OPTIONS with its own ``Allow``.
+      on its own (its signature read, its guards, dependencies and parameters resolved): registering 284 of them
+      with every plugin took about 80 ms, now 16 ms. Each path still answers OPTIONS with its own ``Allow``.
     """
 
     allowed_methods: dict[str, str]  # the Allow header of each path template
