@@ -501,7 +501,7 @@ def test_serving_every_plugin_leaves_command_and_upload_libraries_unloaded(tmp_p
     black (piccolo's migration files), yaml (litestar's YAML schema) or Babel (the catalogues, read when a
     language is first asked for): each loads when first used, and they cost a tenth of a second of every start.
     Route modules do without ``from __future__ import annotations``: litestar would evaluate each handler's
-    string annotations at start-up, 30–40 ms with every plugin."""
+    string annotations at start-up, about 20 ms with every plugin."""
     plugins = ", ".join(f'"{name}"' for name in INSTALLED_PLUGINS)
     config = sqlite_config(tmp_path, f"[plugins]\nenabled = [{plugins}]\n")
     done = subprocess.run(
