@@ -39,6 +39,14 @@ class Server:
                         peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
 
+    def pin(self, cpus: set[int]) -> None:
+        """Keep every process of the server, and each of their threads, on these CPUs."""
+        for pid in process_tree(self.process.pid):
+            with contextlib.suppress(OSError):
+                for thread in Path(f"/proc/{pid}/task").iterdir():
+                    with contextlib.suppress(OSError):
+                        os.sched_setaffinity(int(thread.name), cpus)
+
 
 def free_port() -> int:
     """A TCP port nobody listens on now."""
