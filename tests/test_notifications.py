@@ -68,6 +68,32 @@ async def test_notify_puts_a_message_in_one_inbox_and_marking_read_clears_the_ba
                 await inbox.mark_read(await current(newsplus, hong), "notification", first)
 
 
+async def test_notify_many_tells_each_reader_once_in_batches_and_each_notice_is_delivered(
+    newsplus_app, monkeypatch
+) -> None:
+    monkeypatch.setattr(inbox, "NOTIFY_BATCH", 2)  # five readers: three batches
+    async with running(newsplus_app()) as newsplus:
+        with district_scope(newsplus.districts.primary):
+            readers = [await resident(newsplus, f"1380000010{n}") for n in range(6)]
+            gone = readers.pop()
+            await User.update({User.is_active: False}).where(User.id == gone)
+            written = await inbox.notify_many(
+                newsplus, [*readers, readers[0], gone], "新问政：路口信号灯不亮", link="/desk/wenzheng/x"
+            )
+            assert sorted(written) == sorted(readers)  # named twice, told once; a disabled account not at all
+            for reader in readers:
+                page = await inbox.inbox(await current(newsplus, reader))
+                assert [(i["id"], i["title"]) for i in page["items"]] == [(written[reader], "新问政：路口信号灯不亮")]
+            assert not await Notification.exists().where(Notification.user == gone)
+            # Each notice has its own event, and each is delivered (no SMS or e-mail chosen: marked skipped).
+            await newsplus.dispatcher.deliver_pending()
+            rows = await Notification.select(Notification.id, Notification.external).where(
+                Notification.id.is_in(list(written.values()))
+            )
+            assert sorted(r["id"] for r in rows) == sorted(written.values())
+            assert {r["external"] for r in rows} == {"skipped"}
+
+
 async def test_the_inbox_pages_with_a_cursor_and_refuses_a_forged_one(newsplus_app) -> None:
     start = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     async with running(newsplus_app()) as newsplus:

@@ -41,7 +41,7 @@ with collector_paused(freeze=True):
         UnsupportedMediaType,
     )
     from newsplus.events.jobs import Job
-    from newsplus.events.outbox import Event, handles, publish
+    from newsplus.events.outbox import Event, handles, publish, publish_many
     from newsplus.fields import FormField, InvalidFields, clean_fields, normal_phone, valid_id_number
     from newsplus.hookspecs import hookimpl, hookspec
     from newsplus.notifications.channels import Channel, Message, deliver
@@ -116,6 +116,7 @@ __all__ = [
     "page",
     "post_signed",
     "publish",
+    "publish_many",
     "read_upload",
     "reference",
     "remove_file",

@@ -16,7 +16,7 @@ from newsplus.content.settings import ReviewStep
 from newsplus.content.tables import Article, Revision, Transition
 from newsplus.errors import Conflict, Forbidden, InvalidInput
 from newsplus.events.outbox import Event, publish
-from newsplus.notifications.inbox import notify
+from newsplus.notifications.inbox import notify_many
 from newsplus.users.accounts import role_holders
 
 if TYPE_CHECKING:
@@ -344,13 +344,10 @@ async def run_schedule(newsplus: Newsplus) -> dict[str, int]:
 
 async def tell_reviewers(newsplus: Newsplus, event: ArticleSubmitted) -> None:
     """On a submission or a passed step: the holders of the waiting step's role find it in their inbox."""
-    for user_id in await role_holders(event.role):
-        if user_id == event.author_id:
-            continue
-        await notify(
-            newsplus,
-            user_id,
-            f"待{event.step}：{event.title}",
-            link=f"/desk/content/articles/{event.article_id}",
-            category="content.workflow",
-        )
+    await notify_many(
+        newsplus,
+        [user_id for user_id in await role_holders(event.role) if user_id != event.author_id],
+        f"待{event.step}：{event.title}",
+        link=f"/desk/content/articles/{event.article_id}",
+        category="content.workflow",
+    )

@@ -9,6 +9,7 @@ dies first (the dispatcher finds it after restart).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from newsplus.events.tables import Delivery, EventRecord
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
 
-__all__ = ["Event", "UnknownEvent", "decode_event", "event_name", "handles", "publish"]
+__all__ = ["Event", "UnknownEvent", "decode_event", "event_name", "handles", "publish", "publish_many"]
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
@@ -69,16 +70,32 @@ def decode_event(newsplus: Newsplus, name: str, payload: str | bytes) -> Event:
 
 async def publish(newsplus: Newsplus, event: Event, *, actor: int | None = None) -> Event:
     """Write an event to the outbox (inside the caller's transaction, if any); return it with its key."""
-    name = event_name(event)
-    if newsplus.event_types.get(name) is not type(event):
-        raise UnknownEvent(f"event {name!r} is not registered: return its class from register_events")
-    stamped = msgspec.structs.replace(event, key=uuid.uuid4().hex, actor=actor, occurred_at=now())
-    record = EventRecord(
-        name=name, key=stamped.key, payload=msgspec.json.encode(stamped).decode(), actor=actor, created_at=now()
-    )
-    async with db.transaction():  # joins the caller's transaction, or makes the event and its deliveries atomic
-        await record.save()
-        await enqueue(record.id, await newsplus.dispatcher.targets_for(name))
+    return (await publish_many(newsplus, [event], actor=actor))[0]
+
+
+async def publish_many(newsplus: Newsplus, events: Sequence[Event], *, actor: int | None = None) -> list[Event]:
+    """Write several events to the outbox, one statement for all of them and one for their deliveries (inside
+    the caller's transaction, if any); return them with their keys."""
+    moment = now()
+    stamped, records = [], []
+    for event in events:
+        name = event_name(event)
+        if newsplus.event_types.get(name) is not type(event):
+            raise UnknownEvent(f"event {name!r} is not registered: return its class from register_events")
+        event = msgspec.structs.replace(event, key=uuid.uuid4().hex, actor=actor, occurred_at=moment)
+        stamped.append(event)
+        payload = msgspec.json.encode(event).decode()
+        records.append(EventRecord(name=name, key=event.key, payload=payload, actor=actor, created_at=moment))
+    if not records:
+        return []
+    async with db.transaction():  # joins the caller's transaction, or makes the events and deliveries atomic
+        await EventRecord.insert(*records).returning(EventRecord.id)
+        deliveries = []
+        for record in records:
+            targets = await newsplus.dispatcher.targets_for(record.name)
+            deliveries += [Delivery(event=record.id, target=t, next_attempt_at=moment) for t in targets]
+        if deliveries:
+            await Delivery.insert(*deliveries)
     newsplus.dispatcher.wake()
     return stamped
 

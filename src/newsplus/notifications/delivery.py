@@ -28,8 +28,9 @@ def _category(newsplus: Newsplus, name: str) -> NotificationCategory:
     return newsplus.notification_categories.get(name) or NotificationCategory(name=name, label=name)
 
 
-async def _addresses(user_id: int, email: str) -> dict[str, str]:
-    row = await User.select(User.phone).where(User.id == user_id).first()
+async def _addresses(user_id: int, email: str, *, sms: bool = True) -> dict[str, str]:
+    """Where each channel reaches a person; the phone is looked up only when SMS may be used."""
+    row = await User.select(User.phone).where(User.id == user_id).first() if sms else None
     return {"sms": (row or {}).get("phone") or "", "email": email}
 
 
@@ -50,8 +51,8 @@ async def send_outside(
         return  # already sent, held or collected: a repeated delivery changes nothing
     category = _category(newsplus, row["category"])
     preferences = await load_preferences(newsplus, row["user"])
-    addresses = await _addresses(row["user"], preferences.email)
     modes = {channel: preferences.mode(category, channel) for channel in EXTERNAL_CHANNELS}
+    addresses = await _addresses(row["user"], preferences.email, sms=modes["sms"] != "off")
     plan = [c for c in EXTERNAL_CHANNELS if modes[c] == "immediate" and addresses[c]]
     later = "digest" if any(modes[c] == "digest" and addresses[c] for c in EXTERNAL_CHANNELS) else "skipped"
     zone = ZoneInfo(newsplus.settings.site.timezone)
@@ -59,12 +60,14 @@ async def send_outside(
         if row["external"] != "held":
             await Notification.update({Notification.external: "held"}).where(Notification.id == notification_id)
         return
-    done = {
-        r["channel"]
-        for r in await SendLog.select(SendLog.channel).where(
-            (SendLog.notification == notification_id) & (SendLog.status == "sent")
-        )
-    }
+    done = set()
+    if plan:  # the channels an earlier attempt already used
+        done = {
+            r["channel"]
+            for r in await SendLog.select(SendLog.channel).where(
+                (SendLog.notification == notification_id) & (SendLog.status == "sent")
+            )
+        }
     failures = []
     for channel in plan:
         if channel in done:

@@ -7,6 +7,7 @@ to each reader when they open their inbox; the only per-user row is written when
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ import msgspec
 from newsplus import db
 from newsplus.clock import now
 from newsplus.errors import InvalidInput, NotFound
-from newsplus.events.outbox import Event, publish
+from newsplus.events.outbox import Event, publish, publish_many
 from newsplus.notifications.audience import Audience, check_audience, count_recipients, meant_for, reaches_anyone
 from newsplus.notifications.tables import Broadcast, BroadcastRead, Notification
 from newsplus.users.access import CurrentUser
@@ -33,10 +34,14 @@ __all__ = [
     "mark_all_read",
     "mark_read",
     "notify",
+    "notify_many",
     "unread_count",
 ]
 
 PRIORITIES = ("high", "normal", "low")
+# Readers told in one transaction by notify_many: each batch is one multi-row insert, within both engines' limits
+# on a statement's parameters.
+NOTIFY_BATCH = 500
 BROADCAST_HORIZON = timedelta(days=90)  # older broadcasts leave the inbox
 
 
@@ -69,29 +74,59 @@ async def notify(
 ) -> int:
     """Put a notification in one user's inbox; SSE, e-mail and SMS follow after commit. Return its id (0 when
     the account was deleted or disabled: news that arrives after an account's deletion is dropped)."""
+    written = await notify_many(newsplus, [user_id], title, body=body, link=link, category=category, priority=priority)
+    return written.get(user_id, 0)
+
+
+async def notify_many(
+    newsplus: Newsplus,
+    user_ids: Iterable[int],
+    title: str,
+    *,
+    body: str = "",
+    link: str = "",
+    category: str = "system",
+    priority: str = "normal",
+) -> dict[int, int]:
+    """Put the same notification in each of these users' inboxes, written together (a few statements for
+    ``NOTIFY_BATCH`` readers, not a few per reader); return the new ids by user. Deleted and disabled accounts
+    are left out, and a user named twice is told once."""
     if priority not in PRIORITIES:
         raise InvalidInput("Unknown priority {priority}", priority=priority)
     link = check_link(link)
-    async with db.transaction():
-        if not await User.exists().where((User.id == user_id) & (User.is_active == True)):  # noqa: E712
-            return 0
-        row = Notification(
-            user=user_id,
-            title=title[:200],
-            body=body,
-            link=link,
-            category=category,
-            priority=priority,
-            created_at=now(),
-        )
-        await row.save()
-        await publish(
-            newsplus,
-            NotificationCreated(
-                notification_id=row.id, user_id=user_id, title=row.title, category=category, priority=priority
-            ),
-        )
-    return row.id
+    wanted = list(dict.fromkeys(user_ids))
+    written: dict[int, int] = {}
+    for start in range(0, len(wanted), NOTIFY_BATCH):
+        batch = wanted[start : start + NOTIFY_BATCH]
+        async with db.transaction():
+            active = await User.select(User.id).where(User.id.is_in(batch) & (User.is_active == True))  # noqa: E712
+            found = {r["id"] for r in active}
+            moment = now()
+            rows = [
+                Notification(
+                    user=user_id,
+                    title=title[:200],
+                    body=body,
+                    link=link,
+                    category=category,
+                    priority=priority,
+                    created_at=moment,
+                )
+                for user_id in batch
+                if user_id in found
+            ]
+            if not rows:
+                continue
+            await Notification.insert(*rows).returning(Notification.id)
+            events = [
+                NotificationCreated(
+                    notification_id=row.id, user_id=user_id, title=row.title, category=category, priority=priority
+                )
+                for user_id, row in zip((u for u in batch if u in found), rows, strict=True)
+            ]
+            await publish_many(newsplus, events)
+        written.update((event.user_id, event.notification_id) for event in events)
+    return written
 
 
 async def broadcast(

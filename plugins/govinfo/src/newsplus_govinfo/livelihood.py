@@ -10,7 +10,7 @@ from newsplus import now
 from newsplus.content.organise import save_topic, set_topic_published, topic_items
 from newsplus.content.schemas import TopicIn
 from newsplus.content.tables import Article, Topic
-from newsplus.notifications.inbox import notify
+from newsplus.notifications.inbox import notify_many
 from newsplus_govinfo.settings import LEVELS
 from newsplus_govinfo.tables import Notice, Subscription
 
@@ -69,14 +69,13 @@ async def tell_followers(newsplus: Newsplus, notice: dict[str, Any], title: str,
         | ((Subscription.kind == "department") & (Subscription.value == str(notice["department"])))
     )
     users = list(dict.fromkeys(r["user"] for r in followers))
-    for user_id in users:
-        await notify(
-            newsplus,
-            user_id,
-            f"{notice['category']}：{title}",
-            link=f"/govinfo/notices/{notice['article']}",
-            category="govinfo.followed",
-        )
+    await notify_many(
+        newsplus,
+        users,
+        f"{notice['category']}：{title}",
+        link=f"/govinfo/notices/{notice['article']}",
+        category="govinfo.followed",
+    )
     return len(users)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from newsplus import role_holders
-from newsplus.notifications.inbox import notify
+from newsplus.notifications.inbox import notify, notify_many
 from newsplus_services.events import ApplicationChanged, BookingChanged
 
 if TYPE_CHECKING:
@@ -47,14 +47,13 @@ async def tell_application(newsplus: Newsplus, event: ApplicationChanged) -> Non
     if event.action in ("submit", "supplement"):
         label = "新申请" if event.action == "submit" else "补充材料"
         staff = await role_holders("service_handler", event.department_id) if event.department_id else []
-        for user_id in dict.fromkeys(staff + await role_holders("service_manager")):
-            await notify(
-                newsplus,
-                user_id,
-                f"{label}：{event.module_name}（{event.number}）",
-                link=f"/desk/services/applications/{event.token}",
-                category="services.work",
-            )
+        await notify_many(
+            newsplus,
+            staff + await role_holders("service_manager"),
+            f"{label}：{event.module_name}（{event.number}）",
+            link=f"/desk/services/applications/{event.token}",
+            category="services.work",
+        )
 
 
 async def tell_booking(newsplus: Newsplus, event: BookingChanged) -> None:

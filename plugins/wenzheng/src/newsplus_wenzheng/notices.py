@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from newsplus import role_holders
-from newsplus.notifications.inbox import notify
+from newsplus.notifications.inbox import notify, notify_many
 from newsplus_wenzheng.events import InquiryChanged
 from newsplus_wenzheng.inquiries import watch_hits
 from newsplus_wenzheng.workflow import TOLD
@@ -42,8 +42,7 @@ async def tell(newsplus: Newsplus, event: InquiryChanged) -> None:
     elif event.action == "escalate":
         staff["督办"] = await role_holders("supervisor") + await role_holders("dispatcher")
     for label, users in staff.items():
-        for user_id in dict.fromkeys(users):
-            await notify(newsplus, user_id, f"{label}：{event.title}", link=desk_link, category="wenzheng.work")
+        await notify_many(newsplus, users, f"{label}：{event.title}", link=desk_link, category="wenzheng.work")
 
 
 async def watch_comment(newsplus: Newsplus, event: Any) -> None:
@@ -52,5 +51,5 @@ async def watch_comment(newsplus: Newsplus, event: Any) -> None:
     if not hits:
         return
     title = f"舆情预警（{','.join(hits)}）：评论「{event.body[:30]}」"
-    for user_id in dict.fromkeys(await role_holders("dispatcher") + await role_holders("supervisor")):
-        await notify(newsplus, user_id, title, link="/desk/content/comments", category="wenzheng.work")
+    staff = await role_holders("dispatcher") + await role_holders("supervisor")
+    await notify_many(newsplus, staff, title, link="/desk/content/comments", category="wenzheng.work")
