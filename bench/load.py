@@ -62,11 +62,13 @@ def drive(
     body: str = "",
     tokens: list[str] | None = None,
     python: bool = False,
+    settle: bool = True,
 ) -> Load:
-    """Keep ``connections`` requests in flight on ``url`` for ``seconds``; wrk unless asked for Python."""
+    """Keep ``connections`` requests in flight on ``url`` for ``seconds``; wrk unless asked for Python. With
+    ``settle``, start ``SETTLE_SECONDS`` after the previous run ended (for figures that report latency)."""
     global _last_end
-    settle = SETTLE_SECONDS if seconds >= SETTLE_SECONDS else 0.0  # --quick's figures mean nothing anyway
-    time.sleep(max(0.0, _last_end + settle - time.monotonic()))
+    wait = SETTLE_SECONDS if settle and seconds >= SETTLE_SECONDS else 0.0  # --quick's figures mean nothing anyway
+    time.sleep(max(0.0, _last_end + wait - time.monotonic()))
     try:
         if WRK and not python:
             return _wrk(url, connections, seconds, method, body, tokens or [])
