@@ -180,6 +180,28 @@ async def test_an_app_on_an_unmigrated_database_refuses_to_start(newsplus_databa
         assert started.districts.primary is not None
 
 
+async def test_a_newsplus_checks_its_migrations_once_however_often_it_starts(
+    newsplus_database_url: str, monkeypatch
+) -> None:
+    newsplus = Newsplus(settings_on(newsplus_database_url))
+    await newsplus.migrate()
+    looks = []
+    real = db.pending_migrations
+
+    async def counted(registry):
+        looks.append(registry)
+        return await real(registry)
+
+    monkeypatch.setattr(db, "pending_migrations", counted)
+    # `newsplus serve` with one worker checks before building the app, then serves that app on the same Newsplus.
+    await newsplus.open_database()
+    await newsplus.ensure_migrated()
+    await db.close_pool(newsplus.engine)
+    async with running(create_app(newsplus=newsplus)) as started:
+        assert started.districts.primary is not None
+    assert len(looks) == 1
+
+
 # -- create_index ----------------------------------------------------------------------------------------
 
 

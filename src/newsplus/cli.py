@@ -139,14 +139,9 @@ def serve(config_path: str, host: str, port: int, workers: int, reload: bool, pr
     async def check(newsplus: Newsplus) -> None:
         await newsplus.open_database()
         try:
-            if settings.database.auto_migrate:  # migrate once here, not in every worker
-                await newsplus.migrate()
-                return
-            pending = await db.pending_migrations(newsplus.registry)
+            await newsplus.ensure_migrated()  # once here, not in every worker
         finally:
             await db.close_pool(newsplus.engine)
-        if pending:
-            raise DatabaseError(f"the database is not up to date: run `newsplus migrate` ({len(pending)} pending)")
 
     os.environ["NEWSPLUS_CONFIG"] = str(Path(config_path).resolve())
     single = workers == 1 and not reload  # one process: serve the app built on the checked Newsplus

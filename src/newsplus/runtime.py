@@ -29,6 +29,7 @@ class Newsplus:
 
     def __init__(self, settings: Settings, plugins: Sequence[Any] | None = None) -> None:
         self.settings = settings
+        self._migrations_checked = False
         if plugins is None:
             plugins = [*settings.plugins, *import_plugin_modules(settings.plugin_modules, settings.root)]
         self.pm: pluggy.PluginManager = make_plugin_manager(plugins)
@@ -127,14 +128,21 @@ class Newsplus:
     async def start(self) -> None:
         """Open the database, make sure it is migrated, then run every plugin's startup hook."""
         await self.open_database()
+        await self.ensure_migrated()
+        await self.call_each("startup", newsplus=self)
+
+    async def ensure_migrated(self) -> None:
+        """Migrate (with ``auto_migrate``) or refuse a database with migrations pending; once per Newsplus, so a
+        one-process ``newsplus serve``, which checked before building the app, does not check again."""
+        if self._migrations_checked:
+            return
         if self.settings.database.auto_migrate:
-            await self.migrate()
-        pending = await db.pending_migrations(self.registry)
-        if pending:
+            await self.migrate()  # applies every pending migration or raises
+        elif pending := await db.pending_migrations(self.registry):
             raise db.DatabaseError(
                 f"the database is not up to date: run `newsplus migrate` ({len(pending)} pending, first {pending[0]})"
             )
-        await self.call_each("startup", newsplus=self)
+        self._migrations_checked = True
 
     async def stop(self) -> None:
         """Run every plugin's shutdown hook, then close the database."""
