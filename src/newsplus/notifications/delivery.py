@@ -13,9 +13,16 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from newsplus.clock import now
+from newsplus.districts.scope import current_district_id
 from newsplus.notifications.channels import DeliveryFailed, Message, deliver
-from newsplus.notifications.preferences import EXTERNAL_CHANNELS, NotificationCategory, load_preferences
-from newsplus.notifications.tables import Notification, SendLog
+from newsplus.notifications.preferences import (
+    EXTERNAL_CHANNELS,
+    NotificationCategory,
+    Preferences,
+    load_preferences,
+    preferences_from,
+)
+from newsplus.notifications.tables import Notification, Preference, SendLog
 from newsplus.users.tables import User
 
 if TYPE_CHECKING:
@@ -28,10 +35,33 @@ def _category(newsplus: Newsplus, name: str) -> NotificationCategory:
     return newsplus.notification_categories.get(name) or NotificationCategory(name=name, label=name)
 
 
-async def _addresses(user_id: int, email: str, *, sms: bool = True) -> dict[str, str]:
-    """Where each channel reaches a person; the phone is looked up only when SMS may be used."""
-    row = await User.select(User.phone).where(User.id == user_id).first() if sms else None
+async def _addresses(user_id: int, email: str) -> dict[str, str]:
+    row = await User.select(User.phone).where(User.id == user_id).first()
     return {"sms": (row or {}).get("phone") or "", "email": email}
+
+
+# A notification with what decides how it goes out (its reader's phone, contact and choices), in two statements
+# written as SQL: they run for every notification, and piccolo's four selects took 1.3 ms of CPU between them.
+OUTSIDE = (
+    'SELECT n."user", n.external, n.category, n.title, n.body, n.link, u.phone, c.id AS contact, c.email, '
+    "c.quiet_start, c.quiet_end FROM notifications_notification n "
+    'LEFT JOIN users_user u ON u.id = n."user" AND u.district = n.district '
+    'LEFT JOIN notifications_contact c ON c."user" = n."user" AND c.district = n.district WHERE n.id = {}'
+)
+CHOICES = 'SELECT category, channel, mode FROM notifications_preference WHERE "user" = {}'
+
+
+async def _outside_view(newsplus: Newsplus, notification_id: int) -> tuple[dict[str, Any], Preferences] | None:
+    """The notification, and its reader's preferences with their phone as ``row["phone"]``; None if not found."""
+    district_id = current_district_id()
+    where, args = ("", []) if district_id is None else (" AND n.district = {}", [district_id])
+    rows = await Notification.raw(OUTSIDE + where, notification_id, *args)
+    if not rows:
+        return None
+    row = rows[0]
+    where = "" if district_id is None else " AND district = {}"
+    choices = await Preference.raw(CHOICES + where, row["user"], *args)
+    return row, preferences_from(newsplus, choices, row if row["contact"] is not None else None)
 
 
 async def _log(user_id: int, notification_id: int | None, channel: str, status: str, detail: str = "") -> None:
@@ -46,13 +76,13 @@ async def send_outside(
     newsplus: Newsplus, notification_id: int, *, states: tuple[str, ...] = ("none", "retry")
 ) -> None:
     """Send one notification by the channels its reader chose; raise if one fails (to be retried)."""
-    row = await Notification.select().where(Notification.id == notification_id).first()
-    if row is None or row["external"] not in states:
+    found = await _outside_view(newsplus, notification_id)
+    if found is None or found[0]["external"] not in states:
         return  # already sent, held or collected: a repeated delivery changes nothing
+    row, preferences = found
     category = _category(newsplus, row["category"])
-    preferences = await load_preferences(newsplus, row["user"])
     modes = {channel: preferences.mode(category, channel) for channel in EXTERNAL_CHANNELS}
-    addresses = await _addresses(row["user"], preferences.email, sms=modes["sms"] != "off")
+    addresses = {"sms": row["phone"] or "", "email": preferences.email}
     plan = [c for c in EXTERNAL_CHANNELS if modes[c] == "immediate" and addresses[c]]
     later = "digest" if any(modes[c] == "digest" and addresses[c] for c in EXTERNAL_CHANNELS) else "skipped"
     zone = ZoneInfo(newsplus.settings.site.timezone)

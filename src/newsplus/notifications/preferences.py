@@ -74,12 +74,18 @@ def _clock(minutes: int | None) -> str:
 
 async def load_preferences(newsplus: Newsplus, user_id: int) -> Preferences:
     """A person's preferences, with each category's defaults where they chose nothing."""
-    modes: dict[str, dict[str, Mode]] = {name: {} for name in newsplus.notification_categories}
-    for row in await Preference.select(Preference.category, Preference.channel, Preference.mode).where(
+    choices = await Preference.select(Preference.category, Preference.channel, Preference.mode).where(
         Preference.user == user_id
-    ):
-        modes.setdefault(row["category"], {})[row["channel"]] = row["mode"]
+    )
     contact = await Contact.select().where(Contact.user == user_id).first()
+    return preferences_from(newsplus, choices, contact)
+
+
+def preferences_from(newsplus: Newsplus, choices: list[dict[str, Any]], contact: dict[str, Any] | None) -> Preferences:
+    """Preferences from a person's stored choices (category, channel, mode) and contact row, if any."""
+    modes: dict[str, dict[str, Mode]] = {name: {} for name in newsplus.notification_categories}
+    for row in choices:
+        modes.setdefault(row["category"], {})[row["channel"]] = row["mode"]
     return Preferences(
         modes=modes,
         quiet_start=_clock(contact["quiet_start"]) if contact else "",
