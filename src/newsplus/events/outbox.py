@@ -98,10 +98,3 @@ async def publish_many(newsplus: Newsplus, events: Sequence[Event], *, actor: in
             await Delivery.insert(*deliveries)
     newsplus.dispatcher.wake()
     return stamped
-
-
-async def enqueue(event_id: int, targets: list[str], *, when: datetime | None = None) -> None:
-    """Add deliveries of a stored event to more targets (a webhook subscribed to it, say)."""
-    if targets:
-        moment = when or now()
-        await Delivery.insert(*[Delivery(event=event_id, target=t, next_attempt_at=moment) for t in targets])
