@@ -180,7 +180,7 @@ async def test_an_app_on_an_unmigrated_database_refuses_to_start(newsplus_databa
         assert started.districts.primary is not None
 
 
-async def test_a_newsplus_checks_its_migrations_once_however_often_it_starts(
+async def test_a_newsplus_checked_before_serving_does_not_check_its_migrations_again(
     newsplus_database_url: str, monkeypatch
 ) -> None:
     newsplus = Newsplus(settings_on(newsplus_database_url))

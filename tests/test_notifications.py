@@ -71,7 +71,7 @@ async def test_notify_puts_a_message_in_one_inbox_and_marking_read_clears_the_ba
 async def test_notify_many_tells_each_reader_once_in_batches_and_each_notice_is_delivered(
     newsplus_app, monkeypatch
 ) -> None:
-    monkeypatch.setattr(inbox, "NOTIFY_BATCH", 2)  # five readers: three batches
+    monkeypatch.setattr(inbox, "NOTIFY_BATCH", 2)  # six accounts named: three batches
     async with running(newsplus_app()) as newsplus:
         with district_scope(newsplus.districts.primary):
             readers = [await resident(newsplus, f"1380000010{n}") for n in range(6)]

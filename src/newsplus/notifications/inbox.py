@@ -101,6 +101,7 @@ async def notify_many(
         async with db.transaction():
             active = await User.select(User.id).where(User.id.is_in(batch) & (User.is_active == True))  # noqa: E712
             found = {r["id"] for r in active}
+            told = [user_id for user_id in batch if user_id in found]
             moment = now()
             rows = [
                 Notification(
@@ -112,8 +113,7 @@ async def notify_many(
                     priority=priority,
                     created_at=moment,
                 )
-                for user_id in batch
-                if user_id in found
+                for user_id in told
             ]
             if not rows:
                 continue
@@ -122,7 +122,7 @@ async def notify_many(
                 NotificationCreated(
                     notification_id=row.id, user_id=user_id, title=row.title, category=category, priority=priority
                 )
-                for user_id, row in zip((u for u in batch if u in found), rows, strict=True)
+                for user_id, row in zip(told, rows, strict=True)
             ]
             await publish_many(newsplus, events)
         written.update((event.user_id, event.notification_id) for event in events)
