@@ -2,6 +2,8 @@
 returns only once it is on disk, a failed write takes none of the others with it, a failed COMMIT fails every
 write it held, and workers in other processes take turns on a lock file without leaving it held.
 
+A short read outside a transaction runs on the loop's own thread, and waits on a lane while SQLite is locked.
+
 The database is checked through a separate sqlite3 connection, as another process would see it.
 """
 
@@ -17,6 +19,7 @@ import pytest
 from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
 
+from newsplus.sqlite_lanes import SHORT
 from newsplus.sqlite_pool import PooledSQLiteEngine
 
 
@@ -211,6 +214,46 @@ async def test_a_writer_outside_newsplus_is_waited_for_without_stalling_the_loop
     outsider.close()
     engine.close_lanes()
     assert _seen(path) == [1, 2, 3]
+
+
+async def test_a_short_read_runs_on_the_loop_and_waits_on_a_lane_while_sqlite_is_locked(tmp_path: Path) -> None:
+    """A read marked SHORT outside a transaction runs on the loop's own thread and sees every committed write; when
+    SQLite turns it away (a program holding an exclusive lock, as a rollback journal's writer does while it
+    commits), it waits for the lock on a lane, and the worker's other requests go on meanwhile."""
+    path = tmp_path / "reads.sqlite3"  # a rollback journal, where a writer's lock keeps readers out
+    with contextlib.closing(sqlite3.connect(path)) as setup:
+        setup.executescript("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+    engine = PooledSQLiteEngine(str(path), timeout=5)
+    short = QueryString(SHORT + "SELECT x FROM t ORDER BY x")
+    assert [r["x"] for r in await engine.run_querystring(short)] == [1]
+    assert not engine._query_lanes  # no lane was needed
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        other.execute("INSERT INTO t VALUES (2)")
+        other.commit()
+    assert [r["x"] for r in await engine.run_querystring(short)] == [1, 2]
+
+    outsider = sqlite3.connect(path, isolation_level=None)
+    outsider.execute("BEGIN EXCLUSIVE")
+    outsider.execute("INSERT INTO t VALUES (3)")
+    ticks = 0
+
+    async def other_requests() -> None:
+        nonlocal ticks
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def outsider_finishes() -> None:
+        await asyncio.sleep(0.5)
+        assert ticks == 10 and not read.done()  # the loop went on while the read waited
+        outsider.execute("COMMIT")
+
+    async with asyncio.timeout(30):
+        read = asyncio.create_task(engine.run_querystring(short))
+        await asyncio.gather(other_requests(), outsider_finishes())
+        assert [r["x"] for r in await read] == [1, 2, 3]
+    outsider.close()
+    engine.close_lanes()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root makes files for another owner")

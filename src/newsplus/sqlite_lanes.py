@@ -13,10 +13,12 @@ __all__ = ["FOREIGN_KEYS", "SHORT", "Lane", "Rows", "Statement", "done", "is_sho
 
 # piccolo sends this before every query in a transaction; a lane's connection set it once when it opened.
 FOREIGN_KEYS = "PRAGMA foreign_keys = 1"
-# Inside a writing transaction a short statement runs on the event loop's own thread: a trip to the lane's
-# thread and back costs more than the statement (the thread waits for the interpreter lock while the loop
-# runs Python), and the writers' turn is held all the while. Anything longer goes to the lane, so a big
-# statement never stalls the loop.
+# A short statement runs on the event loop's own thread: inside a writing transaction, and a read marked
+# ``SHORT`` outside one. A trip to a lane's thread and back costs more than such a statement (the thread waits
+# for the interpreter lock while the loop runs Python; a signed-in intake spent a tenth of its instructions on
+# its session lookup's trip), and inside a write the writers' turn is held all the while. Anything longer goes
+# to a lane, so a big statement never stalls the loop. Mark a read ``SHORT`` only when an index takes it to a
+# bounded handful of rows: the session of a token, the holders of a role, a batch of rows by id.
 SHORT = "/* short */ "
 SHORT_ARGS = 200
 

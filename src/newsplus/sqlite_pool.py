@@ -2,7 +2,9 @@
 query and every transaction (about a millisecond each, and several per request). Here each connection lives
 in a *lane* (``newsplus.sqlite_lanes``), a thread of its own that keeps it open.
 
-- A query outside a transaction takes one of ``QUERY_LANES`` lanes for one round trip, waiting its turn
+- A short read outside a transaction (one marked ``SHORT``, see ``newsplus.sqlite_lanes``) runs on the event
+  loop's own thread, on a connection kept for that loop.
+- Any other query outside a transaction takes one of ``QUERY_LANES`` lanes for one round trip, waiting its turn
   when all are busy: more threads than cores would only queue on the interpreter lock.
 - A reading transaction borrows a lane of its own for its whole length, opened when none is idle, and up to
   ``KEEP_IDLE`` are kept.
@@ -18,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import weakref
 from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
-from newsplus.sqlite_lanes import FOREIGN_KEYS, Lane, Rows, Statement, done, run_statement
+from newsplus.sqlite_lanes import FOREIGN_KEYS, SHORT, Lane, Rows, Statement, done, run_statement
 from newsplus.sqlite_writes import WRITERS_LOCK, ProcessLock, WriteGroup, WritingConnection
 
 __all__ = ["PooledSQLiteEngine"]
@@ -107,6 +110,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._query_lanes: list[Lane] = []
         self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._writes: tuple[asyncio.AbstractEventLoop, WriteGroup] | None = None
+        self._on_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, sqlite3.Connection] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _turn(self) -> asyncio.Semaphore:
         """The semaphore sharing the query lanes, one per event loop (a worker runs one; tests run several)."""
@@ -160,6 +166,9 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._idle.pop().close()
         while self._query_lanes:
             self._query_lanes.pop().close()
+        for connection in self._on_loop.values():
+            connection.close()
+        self._on_loop.clear()
         self._close_writes()
 
     def _close_writes(self) -> None:
@@ -176,12 +185,31 @@ class PooledSQLiteEngine(SQLiteEngine):
             return await super()._run_in_new_connection(query, args, query_type, table)
         if not READING.match(query):
             return (await self._write_group().single(query, args or [])).rows
+        if query.startswith(SHORT):
+            rows = self._read_on_loop(query, args or [])
+            if rows is not None:
+                return rows
         async with self._turn():
             lane = self._query_lanes.pop() if self._query_lanes else Lane(self._connect)
             try:
                 return (await lane.call(lambda c: run_statement(c, query, args or []))).rows
             finally:
                 self._query_lanes.append(lane)
+
+    def _read_on_loop(self, query: str, args: list[Any]) -> list[dict[str, Any]] | None:
+        """A short read right here on the loop's thread, or None when SQLite is busy (the caller then takes a lane,
+        where waiting does not stall the loop)."""
+        loop = asyncio.get_running_loop()
+        connection = self._on_loop.get(loop)
+        if connection is None:
+            connection = self._on_loop[loop] = self._connect()
+            connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            return run_statement(connection, query, args).rows
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                return None
+            raise
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True

@@ -26,6 +26,7 @@ from newsplus.events.background import Background
 from newsplus.events.outbox import Event, decode_event
 from newsplus.events.tables import Delivery
 from newsplus.plugins import maybe_await
+from newsplus.sqlite_lanes import SHORT
 
 if TYPE_CHECKING:
     from newsplus.runtime import Newsplus
@@ -55,7 +56,7 @@ def _claim_sql(status: str) -> str:
 # statistics it would walk every due row of that index instead of looking the ten ids up, on the writers' turn.
 CLAIM = {"postgres": _claim_sql("status"), "sqlite": _claim_sql("+status")}
 CLAIMED = (
-    'SELECT d.id, d.target, d.attempts, d.district, t.slug AS "district.slug", t.name AS "district.name", '
+    SHORT + 'SELECT d.id, d.target, d.attempts, d.district, t.slug AS "district.slug", t.name AS "district.name", '
     'e.name AS "event.name", e.payload AS "event.payload" FROM events_delivery d '
     "JOIN events_event e ON e.id = d.event JOIN districts_district t ON t.id = d.district "
     "WHERE d.id IN ({marks}) AND d.claim_token = {{}} ORDER BY d.id"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from newsplus import db
 from newsplus.districts.scope import current_district_id
 from newsplus.errors import Conflict, InvalidInput, NotFound
+from newsplus.sqlite_lanes import SHORT
 from newsplus.users.access import CurrentUser
 from newsplus.users.auth import hash_password, now
 from newsplus.users.tables import Department, Grant, Session, User, VerificationCode
@@ -142,7 +143,7 @@ async def department_tree() -> list[dict[str, Any]]:
 
 
 HOLDERS = (
-    'SELECT DISTINCT g."user" FROM users_grant g JOIN users_user u ON u.id = g."user" '
+    SHORT + 'SELECT DISTINCT g."user" FROM users_grant g JOIN users_user u ON u.id = g."user" '
     "WHERE g.role = {} AND u.is_active = {} AND g.department "
 )
 

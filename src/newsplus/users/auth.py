@@ -23,6 +23,7 @@ from newsplus.clock import now
 from newsplus.districts.scope import all_districts, current_district_id, vouch_for
 from newsplus.errors import InvalidInput, RateLimited, Unauthenticated
 from newsplus.notifications.channels import Message, deliver
+from newsplus.sqlite_lanes import SHORT
 from newsplus.users.access import CurrentUser
 from newsplus.users.tables import Grant, Session, User, VerificationCode
 
@@ -243,7 +244,8 @@ async def revoke_session(session_id: int, user_id: int) -> bool:
 USER_FIELDS = ("id", "kind", "display_name", "username", "phone", "street", "community", "is_active")
 # The session, its user and their grants in one statement: every signed-in request runs it first.
 SIGNED_IN = (
-    "SELECT s.id AS session_id, s.expires_at, s.revoked_at, "
+    SHORT
+    + "SELECT s.id AS session_id, s.expires_at, s.revoked_at, "
     + ", ".join(f"u.{f}" for f in USER_FIELDS)
     + ', g.role, g.department FROM users_session s JOIN users_user u ON u.id = s."user" '
     'LEFT JOIN users_grant g ON g."user" = u.id AND g.district = s.district WHERE s.token_hash = {} '
