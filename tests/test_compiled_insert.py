@@ -1,10 +1,14 @@
-"""Inserts whose SQL is made once per table and shape store exactly what piccolo's own inserts store."""
+"""Inserts whose SQL is made once per table and shape store exactly what piccolo's own inserts store, and
+inside a write they number their rows and fail alone as piccolo's do."""
 
 from __future__ import annotations
 
+import pytest
+
+from newsplus import db
 from newsplus.districts.scope import district_scope
 from newsplus.testing import make_app, running
-from newsplus.users.tables import Department
+from newsplus.users.tables import Department, User
 
 
 def rows_of(found: list[dict]) -> list[tuple]:
@@ -50,3 +54,48 @@ async def test_the_same_shape_is_written_once_and_reused(newsplus_database_url: 
     assert first[0] is second[0]  # the very same text, not made again
     assert first[1][1] == "甲" and second[1][1] == "乙"
     assert pair[0] != first[0] and pair[1][1 :: len(first[1])] == ["丙", "丁"]
+
+
+async def test_inserts_inside_a_write_number_their_rows_and_fail_alone(newsplus_database_url: str) -> None:
+    """Inside a transaction, an insert (on SQLite straight on the write's connection) numbers its rows as
+    piccolo does; one that breaks a unique rule fails with the engine's error and takes none of the others."""
+    async with running(make_app(database_url=newsplus_database_url)) as newsplus:
+        engine = Department._meta.db
+        composed: list[str] = []
+        run_querystring = engine.run_querystring
+
+        async def counted(querystring, *args, **kwargs):
+            composed.append(str(querystring))
+            return await run_querystring(querystring, *args, **kwargs)
+
+        engine.run_querystring = counted
+        try:
+            with district_scope(newsplus.districts.primary):
+                async with db.transaction():
+                    bureau = Department(name="区民政局", kind="bureau", code="mz")
+                    await bureau.save()
+                    streets = [Department(name=f"街道{n}", kind="street", parent=bureau.id) for n in range(2)]
+                    returned = await Department.insert(*streets).returning(Department.id)
+                    await Department.insert(Department(name="不要编号"))
+                with pytest.raises(Exception) as broken:
+                    async with db.transaction():
+                        await User.insert(User(kind="resident", username="taken-1"))
+                        await User.insert(User(kind="resident", username="taken-1"))
+                assert db.is_unique_violation(broken.value)
+                found = await Department.select(Department.id, Department.name, Department.parent).order_by(
+                    Department.id
+                )
+                users = await User.count().where(User.username == "taken-1")
+        finally:
+            engine.run_querystring = run_querystring
+    assert bureau.id and bureau._exists_in_db
+    assert [r["id"] for r in returned] == [s.id for s in streets] and all(s._exists_in_db for s in streets)
+    assert [(r["name"], r["parent"]) for r in found if r["name"] != "不要编号"][-3:] == [
+        ("区民政局", None),
+        ("街道0", bureau.id),
+        ("街道1", bureau.id),
+    ]
+    assert any(r["name"] == "不要编号" for r in found)
+    assert users == 0  # the failed transaction kept neither row
+    if engine.engine_type == "sqlite":  # no insert went through piccolo's query pipeline
+        assert not any(q.startswith("INSERT") for q in composed)

@@ -5,21 +5,32 @@ table of twenty columns that took longer than the database took to store the row
 request. Here the SQL text for (table, engine, number of rows, RETURNING) is made once and kept, and a row
 only contributes its values. Rows that carry SQL of their own (a value that is a query string, a primary key
 given outright) take piccolo's way, which handles every case.
+
+Inside a SQLite write (``newsplus.sqlite_writes``) such an insert goes straight to the write's connection
+(``insert_on_write``): SQLite lets one writer in at a time, across all workers, so every microsecond spent
+between ``BEGIN`` and ``COMMIT`` is one no other worker can write in. piccolo's way from a query to its cursor
+and back took as long again as SQLite took to store the row.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from piccolo.columns.column_types import DEFAULT, JSON, JSONB, NULL
+from piccolo.query.methods.insert import Insert
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.sql_values import convert_to_sql_value
 
-__all__ = ["compiled_insert"]
+from newsplus.sqlite_writes import WritingConnection
+
+__all__ = ["compiled_insert", "insert_on_write"]
+
+RETURNS = sqlite3.sqlite_version_info >= (3, 35)  # RETURNING came with SQLite 3.35
 
 # Values the drivers take as they are; anything else goes through piccolo's conversion (enums, JSON, rows).
 PLAIN = frozenset({str, int, float, bool, type(None), datetime, date, Decimal, UUID, bytes})
@@ -78,3 +89,27 @@ def compiled_insert(table: type[Table], rows: list[Table], engine_type: str, ret
     query = QueryString("", query_type="insert", table=table)
     query._frozen_compiled_strings = (_text(table, engine_type, len(rows), returning), args)
     return query
+
+
+async def insert_on_write(query: Insert) -> list[dict[str, Any]] | None:
+    """Run ``query`` straight on the SQLite write it is part of, numbering its rows as piccolo does; None when it
+    is not inside one, or needs piccolo's way."""
+    table = query.table
+    engine = table._meta.db
+    transaction = engine.current_transaction.get()
+    connection = getattr(transaction, "connection", None)
+    if (
+        not isinstance(connection, WritingConnection)
+        or not RETURNS
+        or engine.log_queries
+        or query.on_conflict_delegate._on_conflict.on_conflict_items
+    ):
+        return None
+    returning = query.returning_delegate._returning
+    ending = returning.querystring.template if returning else ""
+    compiled = compiled_insert(table, query.add_delegate._add, "sqlite", ending)
+    if compiled is None:
+        return None
+    rows = (await connection.run(*compiled._frozen_compiled_strings)).rows
+    query._raw_response_callback(rows)
+    return rows

@@ -22,7 +22,7 @@ from piccolo.query.methods.update import Update
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from newsplus.compiled_insert import compiled_insert
+from newsplus.compiled_insert import compiled_insert, insert_on_write
 from newsplus.districts.tables import District
 from newsplus.row_plan import fill_row
 from newsplus.sqlite_lanes import SHORT
@@ -211,6 +211,14 @@ class _ScopedInsert(Insert):
             if query is not None:
                 return [query]
         return super().default_querystrings
+
+    async def _run(self, node: str | None = None, in_pool: bool = True) -> Any:
+        """Inside a SQLite write, straight on its connection (``insert_on_write``); otherwise piccolo's way."""
+        if node is None:
+            rows = await insert_on_write(self)
+            if rows is not None:
+                return rows
+        return await super()._run(node=node, in_pool=in_pool)
 
     async def run(self, node: str | None = None, in_pool: bool = True) -> Any:
         """Check the rows, then insert them."""
