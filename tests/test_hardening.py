@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 import textwrap
@@ -228,3 +229,41 @@ def test_workers_starting_together_migrate_once(tmp_path, newsplus_database_url:
             return len(newsplus.districts.by_slug)
 
     assert asyncio.run(districts()) == 1
+
+
+async def test_a_client_that_leaves_mid_request_is_noted_not_logged_as_our_failure(newsplus_app, caplog) -> None:
+    """A phone that loses its signal while sending a request body: no 500 traceback in the error log, one note."""
+    app = newsplus_app()
+    sent: list[dict] = []
+    parts = [
+        {"type": "http.request", "body": b'{"phone": "1380013', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict:
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/auth/code",
+        "raw_path": b"/api/v1/auth/code",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"content-length", b"40")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    caplog.set_level(logging.INFO, logger="newsplus.errors")
+    async with running(app):
+        await app(scope, receive, send)
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [400]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("client left before sending all of POST /api/v1/auth/code" in r.getMessage() for r in caplog.records)

@@ -22,6 +22,7 @@ from newsplus.web.render import error_page, translator_for
 logger = logging.getLogger("newsplus.errors")
 
 CSRF_FAILED = "CSRF token verification failed"
+CLIENT_GONE = "client disconnected prematurely"  # litestar's words when a client leaves before its body is in
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the app's cap on a request body where a route sets none
 
 
@@ -82,9 +83,13 @@ def database_error_handler(request: Request, exc: Exception) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    """An unexpected failure: logged with its traceback, answered without one."""
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    """An unexpected failure: logged with its traceback, answered without one. A client that left before sending
+    all of its request (a phone losing signal mid-upload) is noted, not logged as a failure of ours."""
     _ = translator_for(request)
+    if isinstance(exc, HTTPException) and exc.detail == CLIENT_GONE:
+        logger.info("client left before sending all of %s %s", request.method, request.url.path)
+        return _answer(request, 400, _("The request ended before all of it arrived"))
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong on our side; please try again"))
 
 
