@@ -6,10 +6,10 @@ request. Here the SQL text for (table, engine, number of rows, RETURNING) is mad
 only contributes its values. Rows that carry SQL of their own (a value that is a query string, a primary key
 given outright) take piccolo's way, which handles every case.
 
-Inside a SQLite write (``newsplus.sqlite_writes``) such an insert goes straight to the write's connection
-(``insert_on_write``): SQLite lets one writer in at a time, across all workers, so every microsecond spent
-between ``BEGIN`` and ``COMMIT`` is one no other worker can write in. piccolo's way from a query to its cursor
-and back took as long again as SQLite took to store the row.
+Inside a transaction such an insert goes straight to the transaction's connection (``insert_on_write``): on
+SQLite (``newsplus.sqlite_writes``) one writer is let in at a time, across all workers, so every microsecond
+spent between ``BEGIN`` and ``COMMIT`` is one no other worker can write in, and piccolo's way from a query to
+its cursor and back took as long again as SQLite took to store the row; on PostgreSQL it is the worker's CPU.
 """
 
 from __future__ import annotations
@@ -92,24 +92,27 @@ def compiled_insert(table: type[Table], rows: list[Table], engine_type: str, ret
 
 
 async def insert_on_write(query: Insert) -> list[dict[str, Any]] | None:
-    """Run ``query`` straight on the SQLite write it is part of, numbering its rows as piccolo does; None when it
-    is not inside one, or needs piccolo's way."""
+    """Run ``query`` straight on the connection of the transaction it is part of, numbering its rows as piccolo
+    does; None when it is not inside one, or needs piccolo's way."""
     table = query.table
     engine = table._meta.db
     transaction = engine.current_transaction.get()
     connection = getattr(transaction, "connection", None)
-    if (
-        not isinstance(connection, WritingConnection)
-        or not RETURNS
-        or engine.log_queries
-        or query.on_conflict_delegate._on_conflict.on_conflict_items
-    ):
+    if connection is None or engine.log_queries or query.on_conflict_delegate._on_conflict.on_conflict_items:
         return None
+    if isinstance(connection, WritingConnection):
+        engine_type = "sqlite" if RETURNS else ""
+    else:
+        engine_type = "postgres" if engine.engine_type == "postgres" else ""
     returning = query.returning_delegate._returning
     ending = returning.querystring.template if returning else ""
-    compiled = compiled_insert(table, query.add_delegate._add, "sqlite", ending)
+    compiled = compiled_insert(table, query.add_delegate._add, engine_type, ending) if engine_type else None
     if compiled is None:
         return None
-    rows = (await connection.run(*compiled._frozen_compiled_strings)).rows
+    text, args = compiled._frozen_compiled_strings
+    if engine_type == "sqlite":
+        rows = (await connection.run(text, args)).rows
+    else:
+        rows = [dict(record) for record in await connection.fetch(text, *args)]
     query._raw_response_callback(rows)
     return rows
