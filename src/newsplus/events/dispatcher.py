@@ -43,10 +43,11 @@ DUE = "status = 'pending' AND next_attempt_at <= {} AND (claimed_until IS NULL O
 
 def _claim_sql(status: str) -> str:
     """The claim: the oldest due first, in the order of the (status, next_attempt_at) index, so it reads ten rows
-    however long the backlog; the outer conditions check that no other worker claimed a row first."""
+    however long the backlog (``SHORT``: on SQLite it runs on the loop's thread); the outer conditions check that
+    no other worker claimed a row first."""
     due = DUE.removeprefix("status")
     return (
-        "UPDATE events_delivery SET claimed_until = {}, claim_token = {}, attempts = attempts + 1 WHERE id IN "
+        SHORT + "UPDATE events_delivery SET claimed_until = {}, claim_token = {}, attempts = attempts + 1 WHERE id IN "
         f"(SELECT id FROM events_delivery WHERE {DUE} ORDER BY next_attempt_at, id LIMIT {{}}) AND {status}{due} "
         "RETURNING id"
     )
@@ -143,11 +144,12 @@ class Dispatcher:
     async def _finish(self, ids: list[int], token: str, values: dict[str, Any]) -> None:
         # Only the holder of the claim may record the outcome (a lapsed claim may have been taken over). Written
         # as SQL, as the claim is: it runs after every batch, and piccolo took longer to compose it than to run it.
+        # A batch is at most BATCH rows, by key: short enough for the loop's thread on SQLite.
         sets = ", ".join(f"{column} = {{}}" for column in values)
         marks = ", ".join("{}" for _ in ids)
         with all_districts():
             await Delivery.raw(
-                f"UPDATE events_delivery SET {sets}, claimed_until = NULL, claim_token = NULL "
+                f"{SHORT}UPDATE events_delivery SET {sets}, claimed_until = NULL, claim_token = NULL "
                 f"WHERE id IN ({marks}) AND claim_token = {{}}",
                 *values.values(),
                 *ids,
