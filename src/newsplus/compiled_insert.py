@@ -100,13 +100,15 @@ async def insert_on_write(query: Insert) -> list[dict[str, Any]] | None:
     connection = getattr(transaction, "connection", None)
     if connection is None or engine.log_queries or query.on_conflict_delegate._on_conflict.on_conflict_items:
         return None
-    if isinstance(connection, WritingConnection):
-        engine_type = "sqlite" if RETURNS else ""
-    else:
-        engine_type = "postgres" if engine.engine_type == "postgres" else ""
+    if isinstance(connection, WritingConnection) and RETURNS:
+        engine_type = "sqlite"
+    elif engine.engine_type == "postgres":
+        engine_type = "postgres"
+    else:  # a reading transaction on SQLite, or a SQLite too old for RETURNING
+        return None
     returning = query.returning_delegate._returning
     ending = returning.querystring.template if returning else ""
-    compiled = compiled_insert(table, query.add_delegate._add, engine_type, ending) if engine_type else None
+    compiled = compiled_insert(table, query.add_delegate._add, engine_type, ending)
     if compiled is None:
         return None
     text, args = compiled._frozen_compiled_strings

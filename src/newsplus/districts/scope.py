@@ -213,7 +213,7 @@ class _ScopedInsert(Insert):
         return super().default_querystrings
 
     async def _run(self, node: str | None = None, in_pool: bool = True) -> Any:
-        """Inside a SQLite write, straight on its connection (``insert_on_write``); otherwise piccolo's way."""
+        """Inside a transaction, straight on its connection (``insert_on_write``); otherwise piccolo's way."""
         if node is None:
             rows = await insert_on_write(self)
             if rows is not None:
