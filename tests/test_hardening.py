@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from newsplus.db import transaction
 from newsplus.districts.scope import DistrictScopeError, district_scope
 from newsplus.errors import NotFound, RateLimited, Unauthenticated
-from newsplus.testing import bearer, call, login_staff, make_app, running, sms_codes
+from newsplus.testing import bearer, call, http_scope, login_staff, make_app, running, sms_codes
 from newsplus.users import accounts, auth
 from newsplus.users.tables import Department, Grant, User, VerificationCode
 
@@ -246,21 +246,8 @@ async def test_a_client_that_leaves_mid_request_is_noted_not_logged_as_our_failu
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/auth/code",
-        "raw_path": b"/api/v1/auth/code",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"content-length", b"40")],
-        "client": ("127.0.0.1", 5000),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    headers = {"Host": "testserver", "Content-Type": "application/json", "Content-Length": "40"}
+    scope = http_scope("POST", "/api/v1/auth/code", headers)
     caplog.set_level(logging.INFO, logger="newsplus.errors")
     async with running(app):
         await app(scope, receive, send)

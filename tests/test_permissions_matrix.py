@@ -15,7 +15,7 @@ import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
-from newsplus.testing import HTML, bearer, call, login_resident, login_staff, make_app
+from newsplus.testing import HTML, bearer, call, http_scope, login_resident, login_staff, make_app
 from newsplus.users.access import Access, route_access
 
 PLUGINS = ["wenzheng", "services", "activities", "govinfo"]
@@ -591,20 +591,7 @@ async def status_of_stream(app: Any, path: str, headers: dict[str, str]) -> int:
             started["status"] = message["status"]
             gone.set()
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver.local", 80),
-    }
+    scope = http_scope("GET", path, headers)
     task = asyncio.create_task(app(scope, receive, send))
     try:
         await asyncio.wait_for(gone.wait(), timeout=10)

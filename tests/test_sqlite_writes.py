@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 from piccolo.engine.sqlite import TransactionType
@@ -50,6 +52,28 @@ async def _write(engine: PooledSQLiteEngine, *values: int) -> None:
     async with engine.transaction(TransactionType.immediate):
         for value in values:
             await engine.run_querystring(QueryString("INSERT INTO t VALUES ({})", value))
+
+
+async def _waits_for(outsider: sqlite3.Connection, work: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``work`` while ``outsider`` holds SQLite's lock: the loop keeps ticking meanwhile, the work waits until
+    the outsider commits, then it ends; its result."""
+    ticks = 0
+
+    async def other_requests() -> None:
+        nonlocal ticks
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def outsider_finishes() -> None:
+        await asyncio.sleep(0.5)
+        assert ticks == 10 and not task.done()  # the loop went on while the work waited
+        outsider.execute("COMMIT")
+
+    async with asyncio.timeout(30):
+        task = asyncio.create_task(work)
+        await asyncio.gather(other_requests(), outsider_finishes())
+        return await task
 
 
 async def test_concurrent_writes_share_commits_and_each_returns_once_on_disk(tmp_path: Path) -> None:
@@ -194,23 +218,7 @@ async def test_a_writer_outside_newsplus_is_waited_for_without_stalling_the_loop
     outsider = sqlite3.connect(path, isolation_level=None)
     outsider.execute("BEGIN IMMEDIATE")
     outsider.execute("INSERT INTO t VALUES (2)")
-    ticks = 0
-
-    async def other_requests() -> None:
-        nonlocal ticks
-        for _ in range(10):
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    async def outsider_finishes() -> None:
-        await asyncio.sleep(0.5)
-        assert ticks == 10 and not write.done()  # the loop went on while the write waited
-        outsider.execute("COMMIT")
-
-    async with asyncio.timeout(30):
-        write = asyncio.create_task(_write(engine, 3))
-        await asyncio.gather(other_requests(), outsider_finishes())
-        await write
+    await _waits_for(outsider, _write(engine, 3))
     outsider.close()
     engine.close_lanes()
     assert _seen(path) == [1, 2, 3]
@@ -235,23 +243,7 @@ async def test_a_short_read_runs_on_the_loop_and_waits_on_a_lane_while_sqlite_is
     outsider = sqlite3.connect(path, isolation_level=None)
     outsider.execute("BEGIN EXCLUSIVE")
     outsider.execute("INSERT INTO t VALUES (3)")
-    ticks = 0
-
-    async def other_requests() -> None:
-        nonlocal ticks
-        for _ in range(10):
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    async def outsider_finishes() -> None:
-        await asyncio.sleep(0.5)
-        assert ticks == 10 and not read.done()  # the loop went on while the read waited
-        outsider.execute("COMMIT")
-
-    async with asyncio.timeout(30):
-        read = asyncio.create_task(engine.run_querystring(short))
-        await asyncio.gather(other_requests(), outsider_finishes())
-        assert [r["x"] for r in await read] == [1, 2, 3]
+    assert [r["x"] for r in await _waits_for(outsider, engine.run_querystring(short))] == [1, 2, 3]
     outsider.close()
     engine.close_lanes()
 

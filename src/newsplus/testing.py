@@ -33,6 +33,7 @@ __all__ = [
     "bearer",
     "browse_as",
     "call",
+    "http_scope",
     "login_resident",
     "login_staff",
     "make_app",
@@ -129,6 +130,26 @@ def sms_codes(app: Litestar) -> list[tuple[str, str]]:
             if match:
                 found.append((message.to, match.group(1)))
     return found
+
+
+def http_scope(method: str, path: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ASGI scope of one HTTP request to ``path``, for tests that drive the app by hand (a client that goes
+    away, an answer that never ends)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver.local", 80),
+        "state": {},
+    }
 
 
 def call(client: Any, function: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
